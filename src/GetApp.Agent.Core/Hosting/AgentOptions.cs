@@ -1,0 +1,31 @@
+namespace GetApp.Agent.Core.Hosting;
+
+/// <summary>
+/// The agent's start-up settings, resolved from the command line, the environment, appsettings.json and defaults
+/// (in that order of precedence). Settings that may change while the agent runs are live settings in the store.
+/// </summary>
+public sealed record AgentOptions
+{
+    public const string DefaultUrl = "http://127.0.0.1:2220";
+
+    /// <summary>Where Kestrel listens (<c>--urls</c>, or GetApp's <c>AGENT_IP</c> / <c>GATEWAY_PORT</c>).</summary>
+    public IReadOnlyList<string> Urls { get; init; } = [DefaultUrl];
+
+    /// <summary>The database, artifacts and logs live here (<c>--data-dir</c>, <c>GETAPP_DATA_DIR</c>, <c>DATA_PATH</c>).</summary>
+    public string DataDir { get; init; } = "getapp-data";
+
+    /// <summary>An offline catalog folder used as the upstream (<c>--catalog</c>, <c>GETAPP_CATALOG</c>).</summary>
+    public string? CatalogDir { get; init; }
+
+    /// <summary>GetApp server URLs, tried in order (<c>--upstream</c>, <c>GETAPP_UPSTREAM</c>, <c>BASE_URL</c>).</summary>
+    public IReadOnlyList<string> UpstreamUrls { get; init; } = [];
+
+    /// <summary>The device secret sent to the server as <c>Device-Auth</c>, and required from API clients on a non-loopback bind.</summary>
+    public string? DeviceSecret { get; init; }
+
+    /// <summary>How often discovery runs on its own.</summary>
+    public TimeSpan DiscoveryInterval { get; init; } = TimeSpan.FromMinutes(60);
+
+    /// <summary>The largest request body the local API accepts.</summary>
+    public long MaxRequestBodyBytes { get; init; } = 1024 * 1024;
+}

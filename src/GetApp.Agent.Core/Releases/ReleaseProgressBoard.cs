@@ -1,0 +1,20 @@
+using System.Collections.Concurrent;
+
+namespace GetApp.Agent.Core.Releases;
+
+/// <summary>
+/// Live progress of running deliveries and installs, kept in memory and shown by the status API at once;
+/// the engines persist it at a bounded rate, so the database is not written for every chunk.
+/// </summary>
+public sealed class ReleaseProgressBoard
+{
+    private readonly ConcurrentDictionary<string, LiveProgress> _live = new(StringComparer.Ordinal);
+
+    public void Set(string catalogId, double progress, long? eta) => _live[catalogId] = new LiveProgress(progress, eta);
+
+    public void Clear(string catalogId) => _live.TryRemove(catalogId, out _);
+
+    public LiveProgress? Get(string catalogId) => _live.TryGetValue(catalogId, out var value) ? value : null;
+}
+
+public readonly record struct LiveProgress(double Progress, long? Eta);

@@ -1,0 +1,81 @@
+namespace GetApp.Agent.Core.Storage;
+
+/// <summary>
+/// The schema, as an ordered list of migrations. Migration N brings <c>PRAGMA user_version</c> from N-1 to N.
+/// Never edit a migration that has shipped: add the next one.
+/// </summary>
+internal static class SchemaMigrations
+{
+    public static readonly string[] All =
+    [
+        // 1: releases and their lifecycle, artifacts' delivery progress, deployments, outbox, settings, device.
+        """
+        CREATE TABLE releases (
+            catalog_id        TEXT PRIMARY KEY NOT NULL,
+            release_json      TEXT NOT NULL,
+            artifacts_json    TEXT NOT NULL DEFAULT '[]',
+            hierarchy_json    TEXT,
+            is_push           INTEGER NOT NULL DEFAULT 0,
+            offered           INTEGER NOT NULL DEFAULT 1,
+            state             TEXT NOT NULL,
+            delivery_state    TEXT,
+            delivery_status   TEXT,
+            deploy_status     TEXT,
+            progress          REAL,
+            eta               INTEGER,
+            err_msg           TEXT,
+            download_duration INTEGER,
+            arts_dir_path     TEXT,
+            discovered_at     TEXT NOT NULL,
+            updated_at        TEXT NOT NULL
+        );
+        CREATE TABLE release_dependencies (
+            catalog_id TEXT NOT NULL,
+            depends_on TEXT NOT NULL,
+            PRIMARY KEY (catalog_id, depends_on)
+        );
+        CREATE INDEX ix_release_dependencies_depends_on ON release_dependencies (depends_on);
+        CREATE TABLE artifact_deliveries (
+            catalog_id   TEXT NOT NULL,
+            item_key     TEXT NOT NULL,
+            file_name    TEXT NOT NULL,
+            source_url   TEXT,
+            size         INTEGER,
+            bytes_done   INTEGER NOT NULL DEFAULT 0,
+            validator    TEXT,
+            status       TEXT NOT NULL,
+            updated_at   TEXT NOT NULL,
+            PRIMARY KEY (catalog_id, item_key)
+        );
+        CREATE TABLE deployments (
+            catalog_id       TEXT PRIMARY KEY NOT NULL,
+            status           TEXT NOT NULL,
+            requested_status TEXT,
+            progress         INTEGER,
+            eta              INTEGER,
+            message_log      TEXT,
+            started_at       TEXT,
+            stopped_at       TEXT,
+            completed_at     TEXT,
+            details_json     TEXT,
+            updated_at       TEXT NOT NULL
+        );
+        CREATE TABLE outbox (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind        TEXT NOT NULL,
+            payload     TEXT NOT NULL,
+            created_at  TEXT NOT NULL,
+            attempts    INTEGER NOT NULL DEFAULT 0,
+            last_error  TEXT
+        );
+        CREATE TABLE settings (
+            key   TEXT PRIMARY KEY NOT NULL,
+            value TEXT NOT NULL
+        );
+        CREATE TABLE device (
+            key   TEXT PRIMARY KEY NOT NULL,
+            value TEXT NOT NULL
+        );
+        """,
+    ];
+}

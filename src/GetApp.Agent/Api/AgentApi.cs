@@ -1,0 +1,18 @@
+namespace GetApp.Agent.Api;
+
+/// <summary>Maps every area of the local API (GetApp Agent API v2).</summary>
+internal static class AgentApi
+{
+    public static IEndpointRouteBuilder MapAgentApi(this IEndpointRouteBuilder app)
+    {
+        app.MapDeviceReleasesApi();
+        app.MapOfferingApi();
+        app.MapTriggersApi();
+        app.MapConfigsApi();
+        app.MapDeliveryApi();
+        app.MapDeployApi();
+        app.MapDeviceApi();
+        app.MapOpenApiDocument();
+        return app;
+    }
+}

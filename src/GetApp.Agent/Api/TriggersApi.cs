@@ -1,0 +1,32 @@
+using GetApp.Agent.Core.Contracts;
+using GetApp.Agent.Core.Discovery;
+using GetApp.Agent.Core.Upstream;
+
+namespace GetApp.Agent.Api;
+
+/// <summary><c>POST /api/v2/triggers/discover-component</c>: discovery now, answered with the V2 discovery shape.</summary>
+internal static class TriggersApi
+{
+    public static IEndpointRouteBuilder MapTriggersApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/v2/triggers/discover-component", DiscoverAsync);
+        return app;
+    }
+
+    internal static async Task<IResult> DiscoverAsync(DiscoveryService discovery, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var answer = await discovery.DiscoverAsync(cancellationToken).ConfigureAwait(false);
+            return Results.Json(answer, AgentJsonContext.Default.DiscoveryResponseDto);
+        }
+        catch (InvalidCatalogException e)
+        {
+            return ApiResults.Error(StatusCodes.Status502BadGateway, "InvalidCatalog", e.Message);
+        }
+        catch (UpstreamException e)
+        {
+            return ApiResults.Error(StatusCodes.Status502BadGateway, "UpstreamError", e.Message);
+        }
+    }
+}

@@ -1,0 +1,16 @@
+using System.CommandLine;
+
+namespace GetApp.Agent.CommandLine;
+
+/// <summary>The <c>getapp-agent</c> command line: <c>run</c> is the daemon.</summary>
+internal static class AgentCommandLine
+{
+    public static RootCommand Create()
+    {
+        var root = new RootCommand("GetApp agent: discovers, delivers and deploys software releases on this device, and serves the GetApp Agent API v2.")
+        {
+            RunCommand.Create(),
+        };
+        return root;
+    }
+}

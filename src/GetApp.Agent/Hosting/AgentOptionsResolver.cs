@@ -1,0 +1,53 @@
+using System.Globalization;
+using GetApp.Agent.Core.Hosting;
+
+namespace GetApp.Agent.Hosting;
+
+/// <summary>
+/// Resolves <see cref="AgentOptions"/>: command line &gt; environment (<c>GETAPP_*</c>, then GetApp's own names) &gt;
+/// appsettings.json (section <c>Agent</c>) &gt; defaults.
+/// </summary>
+internal static class AgentOptionsResolver
+{
+    public static AgentOptions Resolve(CommandLineValues cli, Func<string, string?> environment, IConfiguration appSettings)
+    {
+        var section = appSettings.GetSection("Agent");
+        string? Env(params string[] names) => names.Select(environment).FirstOrDefault(v => !string.IsNullOrWhiteSpace(v));
+
+        var urls = cli.Urls ?? Env("GETAPP_URLS") ?? GetAppUrl(environment) ?? section["Urls"];
+        var upstream = cli.Upstream is { Count: > 0 } ? string.Join(',', cli.Upstream) : Env("GETAPP_UPSTREAM", "BASE_URL") ?? section["Upstream"];
+        var interval = Env("GETAPP_DISCOVERY_INTERVAL_MIN") ?? section["DiscoveryIntervalMin"];
+
+        return new AgentOptions
+        {
+            Urls = urls is null ? [AgentOptions.DefaultUrl] : Split(urls),
+            DataDir = cli.DataDir ?? Env("GETAPP_DATA_DIR", "DATA_PATH") ?? section["DataDir"] ?? "getapp-data",
+            CatalogDir = cli.Catalog ?? Env("GETAPP_CATALOG") ?? section["Catalog"],
+            UpstreamUrls = upstream is null ? [] : Split(upstream),
+            DeviceSecret = cli.DeviceSecret ?? Env("GETAPP_DEVICE_SECRET", "DEVICE_SECRET") ?? section["DeviceSecret"],
+            DiscoveryInterval = interval is not null && double.TryParse(interval, NumberStyles.Float, CultureInfo.InvariantCulture, out var minutes) && minutes > 0
+                ? TimeSpan.FromMinutes(minutes)
+                : TimeSpan.FromMinutes(60),
+        };
+    }
+
+    /// <summary>GetApp's <c>AGENT_IP</c> and <c>GATEWAY_PORT</c>; either one alone keeps the default of the other.</summary>
+    private static string? GetAppUrl(Func<string, string?> environment)
+    {
+        var ip = environment("AGENT_IP");
+        var port = environment("GATEWAY_PORT");
+        if (string.IsNullOrWhiteSpace(ip) && string.IsNullOrWhiteSpace(port))
+        {
+            return null;
+        }
+
+        ip = string.IsNullOrWhiteSpace(ip) ? "127.0.0.1" : ip.Trim();
+        return $"http://{(ip.Contains(':', StringComparison.Ordinal) ? $"[{ip}]" : ip)}:{(string.IsNullOrWhiteSpace(port) ? "2220" : port.Trim())}";
+    }
+
+    private static string[] Split(string value) =>
+        value.Split([',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}
+
+/// <summary>What the <c>run</c> command line said (null = not given).</summary>
+internal sealed record CommandLineValues(string? Urls, string? DataDir, string? Catalog, IReadOnlyList<string>? Upstream, string? DeviceSecret);

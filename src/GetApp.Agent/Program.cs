@@ -1,0 +1,3 @@
+using GetApp.Agent.CommandLine;
+
+return await AgentCommandLine.Create().Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -1,0 +1,26 @@
+using System.Net;
+using GetApp.Agent.IntegrationTests.Infrastructure;
+
+namespace GetApp.Agent.IntegrationTests.Api;
+
+public class SmokeTests
+{
+    [Fact]
+    public async Task InProcessAgent_ListsSampleOffering()
+    {
+        await using var agent = await TestAgent.StartAsync(RepoPaths.SampleCatalog);
+        await agent.Get<GetApp.Agent.Core.Discovery.DiscoveryService>().DiscoverAsync(CancellationToken.None);
+        var body = await agent.Client.GetStringAsync("/api/v2/device/offering");
+        Assert.Contains("7.demo-app@1.0.0", body);
+    }
+
+    [Fact]
+    public async Task ChildProcessAgent_AnswersAndDiesOnKill()
+    {
+        using var data = new TempDirectory();
+        await using var agent = await AgentProcess.StartAsync(data.Path, ["--catalog", RepoPaths.SampleCatalog]);
+        var response = await agent.Client.GetAsync("/api/v2/device/releases");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await agent.KillAsync();
+    }
+}

@@ -1,0 +1,2 @@
+namespace GetApp.Agent.Tests.Releases;
+public class Smoke { [Fact] public void Runs() => Assert.True(true); }
