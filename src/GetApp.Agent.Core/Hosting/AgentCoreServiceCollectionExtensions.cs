@@ -20,7 +20,8 @@ public static class AgentCoreServiceCollectionExtensions
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(options);
-        services.AddSingleton(new DataDirectory(options.DataDir));
+        // A factory, so the container disposes it (and releases the data dir lock) when the agent stops.
+        services.AddSingleton(_ => new DataDirectory(options.DataDir));
         services.AddSingleton(sp => new AgentDatabase(sp.GetRequiredService<DataDirectory>().Root));
         services.AddSingleton<SchemaMigrator>();
         services.AddSingleton<ReleaseStore>();

@@ -12,7 +12,12 @@ internal static class DeviceReleasesApi
     public static IEndpointRouteBuilder MapDeviceReleasesApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/v2/device/releases/{catalogId}", GetReleaseStatusAsync);
-        app.MapGet("/api/v2/device/releases", ListReleasesAsync);
+        app.MapGet("/api/v2/device/releases", ListReleasesAsync)
+            .AddEndpointFilter((context, next) =>
+                // Routing matches "/releases/" to the list; for a client that means "status of release ''", a mistake.
+                context.HttpContext.Request.Path.Value!.EndsWith('/')
+                    ? ValueTask.FromResult<object?>(ApiResults.BadRequest("invalid catalog id: the catalog id is empty"))
+                    : next(context));
         return app;
     }
 

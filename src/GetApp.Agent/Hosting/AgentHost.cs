@@ -23,6 +23,8 @@ internal static partial class AgentHost
         {
             k.AddServerHeader = false;
             k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+            // Long enough that an absurd catalog id reaches the API and gets an AppError, not a bare 414 from Kestrel.
+            k.Limits.MaxRequestLineSize = 64 * 1024;
         });
         builder.Logging.AddSimpleConsole(o =>
         {
