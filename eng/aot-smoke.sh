@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Publishes the agent with Native AOT, checks it is one self-contained executable, starts it on the sample catalog
+# and checks that it answers the release status API within one second of being started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+out=artifacts/publish/linux-x64
+mkdir -p artifacts
+rm -rf "$out"
+dotnet publish src/GetApp.Agent -c Release -r linux-x64 -o "$out" -p:DebugType=none -p:DebugSymbols=false 2>&1 | tee artifacts/publish.log
+if grep -E "warning (IL|AOT|CS)" artifacts/publish.log; then echo "aot-smoke: the publish has warnings" >&2; exit 1; fi
+
+exe="$out/getapp-agent"
+[[ -x "$exe" ]] || { echo "aot-smoke: $exe missing" >&2; exit 1; }
+extra=$(find "$out" -maxdepth 1 -type f ! -name getapp-agent ! -name '*.json' ! -name '*.dbg' | wc -l)
+(( extra == 0 )) || { echo "aot-smoke: the publish is not one executable:" >&2; ls -la "$out" >&2; exit 1; }
+ldd "$exe" | grep -q sqlite && { echo "aot-smoke: SQLite should be linked in" >&2; exit 1; }
+echo "aot-smoke: $(du -h "$exe" | cut -f1) single executable"
+
+data=$(mktemp -d)
+port=$((20000 + RANDOM % 20000))
+start=$(date +%s%N)
+"$exe" run --urls "http://127.0.0.1:$port" --data-dir "$data" --catalog samples/catalog > "$data/agent.log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$data"' EXIT
+
+code=000
+for _ in $(seq 1 200); do
+  code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/api/v2/device/releases/7.demo-app@1.0.0" || true)
+  [[ $code == 200 || $code == 404 ]] && break
+  sleep 0.005
+done
+elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[[ $code == 200 || $code == 404 ]] || { echo "aot-smoke: no answer (last $code)"; cat "$data/agent.log"; exit 1; }
+body=$(curl -s "http://127.0.0.1:$port/api/v2/device/releases/7.demo-app@1.0.0")
+echo "aot-smoke: first answer after ${elapsed_ms} ms (HTTP $code): $body"
+echo "$body" | grep -q '"statusCode"\|"state"' || { echo "aot-smoke: unexpected body" >&2; exit 1; }
+curl -sf "http://127.0.0.1:$port/api/v2/device/offering" > /dev/null
+(( elapsed_ms < 1000 )) || { echo "aot-smoke: took ${elapsed_ms} ms, the target is under 1000 ms" >&2; exit 1; }
+kill -TERM $pid; wait $pid || { echo "aot-smoke: the agent did not stop cleanly on SIGTERM" >&2; exit 1; }
+trap 'rm -rf "$data"' EXIT
+echo "aot-smoke: ok"
