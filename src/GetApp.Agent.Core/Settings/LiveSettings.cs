@@ -117,12 +117,12 @@ public sealed class LiveSettings(AgentDatabase database)
 
     private static AgentSettings Materialize(JsonObject overrides)
     {
-        var merged = JsonSerializer.SerializeToNode(new AgentSettings(), AgentJsonContext.Default.AgentSettings)!.AsObject();
+        var merged = JsonSerializer.SerializeToNode(new AgentSettings(), AgentJson.Context.AgentSettings)!.AsObject();
         foreach (var (name, value) in overrides)
         {
             merged[name] = value?.DeepClone();
         }
 
-        return merged.Deserialize(AgentJsonContext.Default.AgentSettings)!;
+        return merged.Deserialize(AgentJson.Context.AgentSettings)!;
     }
 }

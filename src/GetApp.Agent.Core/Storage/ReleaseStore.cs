@@ -117,7 +117,7 @@ public sealed class ReleaseStore(AgentDatabase database, IEnumerable<IReleaseWri
             var p = command.Parameters;
             p.AddWithValue("$id", release.CatalogId);
             p.AddWithValue("$release", release.Release.ToJsonString());
-            p.AddWithValue("$artifacts", JsonSerializer.Serialize(release.Artifacts, AgentJsonContext.Default.IReadOnlyListArtifactSpec));
+            p.AddWithValue("$artifacts", JsonSerializer.Serialize(release.Artifacts, AgentJson.Context.IReadOnlyListArtifactSpec));
             p.AddWithValue("$hierarchy", (object?)release.HierarchyTrees?.ToJsonString() ?? DBNull.Value);
             p.AddWithValue("$push", release.IsPush);
             p.AddWithValue("$offered", release.Offered);
@@ -167,7 +167,7 @@ public sealed class ReleaseStore(AgentDatabase database, IEnumerable<IReleaseWri
     {
         CatalogId = r.GetString(0),
         Release = JsonNode.Parse(r.GetString(1)) as JsonObject ?? [],
-        Artifacts = JsonSerializer.Deserialize(r.GetString(2), AgentJsonContext.Default.IReadOnlyListArtifactSpec) ?? [],
+        Artifacts = JsonSerializer.Deserialize(r.GetString(2), AgentJson.Context.IReadOnlyListArtifactSpec) ?? [],
         HierarchyTrees = r.IsDBNull(3) ? null : JsonNode.Parse(r.GetString(3)) as JsonArray,
         IsPush = r.GetBoolean(4),
         Offered = r.GetBoolean(5),

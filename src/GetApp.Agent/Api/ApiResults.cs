@@ -7,7 +7,7 @@ namespace GetApp.Agent.Api;
 internal static class ApiResults
 {
     public static IResult Error(int statusCode, string name, string message) =>
-        Results.Json(new AppError(message, name, statusCode), AgentJsonContext.Default.AppError, statusCode: statusCode);
+        Results.Json(new AppError(message, name, statusCode), AgentJson.Context.AppError, statusCode: statusCode);
 
     public static IResult NotFound(string message) => Error(StatusCodes.Status404NotFound, "NotFound", message);
 
@@ -24,7 +24,7 @@ internal static class ApiResults
     /// <summary>Maps a refused or impossible move to 404/409; a successful one to the release's status.</summary>
     public static IResult FromMove(MoveResult result, ReleaseProgressBoard progress) => result.Outcome switch
     {
-        MoveOutcome.Moved => Results.Json(ReleaseStatusMapper.ToStatusDto(result.Release!, progress.Get(result.Release!.CatalogId)), AgentJsonContext.Default.DeviceReleaseStatusDto),
+        MoveOutcome.Moved => Results.Json(ReleaseStatusMapper.ToStatusDto(result.Release!, progress.Get(result.Release!.CatalogId)), AgentJson.Context.DeviceReleaseStatusDto),
         MoveOutcome.NotFound => NotFound(result.Message),
         _ => Conflict(result.Message),
     };

@@ -36,5 +36,5 @@ internal static class ConfigsApi
             ? Ok(settings)
             : ApiResults.NotFound($"'{field}' is not a setting (known: {string.Join(", ", LiveSettings.Names)})");
 
-    private static IResult Ok(LiveSettings settings) => Results.Json(settings.Current, AgentJsonContext.Default.AgentSettings);
+    private static IResult Ok(LiveSettings settings) => Results.Json(settings.Current, AgentJson.Context.AgentSettings);
 }

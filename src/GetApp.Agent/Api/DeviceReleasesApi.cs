@@ -39,7 +39,7 @@ internal static class DeviceReleasesApi
             return ApiResults.NotFound($"release '{catalogId}' is only offered ({Wire.Of(release.State)}); start its delivery first");
         }
 
-        return Results.Json(ReleaseStatusMapper.ToStatusDto(release, releases.Progress.Get(catalogId)), AgentJsonContext.Default.DeviceReleaseStatusDto);
+        return Results.Json(ReleaseStatusMapper.ToStatusDto(release, releases.Progress.Get(catalogId)), AgentJson.Context.DeviceReleaseStatusDto);
     }
 
     internal static async Task<IResult> ListReleasesAsync(ReleaseService releases, CancellationToken cancellationToken)
@@ -48,7 +48,7 @@ internal static class DeviceReleasesApi
         IReadOnlyList<DeviceReleaseStatusDto> onDevice = all.Where(IsOnDevice)
             .Select(r => ReleaseStatusMapper.ToStatusDto(r, releases.Progress.Get(r.CatalogId)))
             .ToList();
-        return Results.Json(onDevice, AgentJsonContext.Default.IReadOnlyListDeviceReleaseStatusDto);
+        return Results.Json(onDevice, AgentJson.Context.IReadOnlyListDeviceReleaseStatusDto);
     }
 
     private static bool IsOnDevice(ReleaseRecord release) => release.State is not (ReleaseState.Offering or ReleaseState.Push);

@@ -18,6 +18,6 @@ internal static class OfferingApi
         IReadOnlyList<OfferingItemDto> offers = all.Where(r => r.State is ReleaseState.Offering or ReleaseState.Push)
             .Select(ReleaseStatusMapper.ToOfferingDto)
             .ToList();
-        return Results.Json(offers, AgentJsonContext.Default.IReadOnlyListOfferingItemDto);
+        return Results.Json(offers, AgentJson.Context.IReadOnlyListOfferingItemDto);
     }
 }

@@ -18,7 +18,7 @@ internal static class TriggersApi
         try
         {
             var answer = await discovery.DiscoverAsync(cancellationToken).ConfigureAwait(false);
-            return Results.Json(answer, AgentJsonContext.Default.DiscoveryResponseDto);
+            return Results.Json(answer, AgentJson.Context.DiscoveryResponseDto);
         }
         catch (InvalidCatalogException e)
         {

@@ -38,7 +38,7 @@ internal sealed partial class AppErrorMiddleware(RequestDelegate next, ILogger<A
         context.Response.Clear();
         context.Response.StatusCode = statusCode;
         context.Response.ContentType = "application/json; charset=utf-8";
-        return JsonSerializer.SerializeAsync(context.Response.Body, new AppError(message, name, statusCode), AgentJsonContext.Default.AppError, context.RequestAborted);
+        return JsonSerializer.SerializeAsync(context.Response.Body, new AppError(message, name, statusCode), AgentJson.Context.AppError, context.RequestAborted);
     }
 
     /// <summary>Gives the answers produced by routing itself (no such route, wrong method...) the AppError body.</summary>

@@ -40,7 +40,7 @@ public static class CatalogReader
         try
         {
             await using var stream = File.OpenRead(file);
-            document = await JsonSerializer.DeserializeAsync(stream, AgentJsonContext.Default.CatalogDocument, cancellationToken).ConfigureAwait(false);
+            document = await JsonSerializer.DeserializeAsync(stream, AgentJson.Context.CatalogDocument, cancellationToken).ConfigureAwait(false);
         }
         catch (JsonException e)
         {
