@@ -7,10 +7,17 @@ internal static class AgentCommandLine
 {
     public static RootCommand Create()
     {
-        var root = new RootCommand("GetApp agent: discovers, delivers and deploys software releases on this device, and serves the GetApp Agent API v2.")
+        var root = new RootCommand(
+            "GetApp agent: discovers, delivers and deploys software releases on this device, and serves the GetApp Agent API v2. " +
+            "`run` is the daemon; the other verbs are clients of a running agent.")
         {
             RunCommand.Create(),
         };
+        foreach (var verb in ClientCommands.Create())
+        {
+            root.Subcommands.Add(verb);
+        }
+
         return root;
     }
 }
