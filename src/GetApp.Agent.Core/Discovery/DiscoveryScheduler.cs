@@ -1,26 +1,75 @@
-using GetApp.Agent.Core.Hosting;
+using GetApp.Agent.Core.Settings;
 using GetApp.Agent.Core.Upstream;
 using Microsoft.Extensions.Hosting;
 
 namespace GetApp.Agent.Core.Discovery;
 
-/// <summary>Runs discovery when the agent starts and then every <see cref="AgentOptions.DiscoveryInterval"/>.</summary>
-public sealed class DiscoveryScheduler(DiscoveryService discovery, AgentOptions options, TimeProvider timeProvider) : BackgroundService
+/// <summary>
+/// Runs discovery when the agent starts and then every <c>discoveryPeriodicIntervalMin</c> (a live setting: a change
+/// re-plans the next run at once). A failed discovery is retried sooner, with backoff from
+/// <see cref="RetryMin"/> up to the interval, so an unreachable or refusing server is neither hammered nor forgotten.
+/// </summary>
+public sealed class DiscoveryScheduler(DiscoveryService discovery, LiveSettings settings, TimeProvider timeProvider) : BackgroundService
 {
+    public static readonly TimeSpan RetryMin = TimeSpan.FromSeconds(10);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 await discovery.DiscoverAsync(stoppingToken).ConfigureAwait(false);
+                failures = 0;
             }
             catch (UpstreamException)
             {
-                // Already logged and kept as the last outcome; try again at the next tick.
+                // Already logged and kept as the last outcome; try again sooner than the interval.
+                failures++;
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
             }
 
-            await Task.Delay(options.DiscoveryInterval, timeProvider, stoppingToken).ConfigureAwait(false);
+            if (!await WaitAsync(failures, stoppingToken).ConfigureAwait(false))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Waits until the next run is due; returns false when the agent stops.</summary>
+    private async Task<bool> WaitAsync(int failures, CancellationToken stoppingToken)
+    {
+        var started = timeProvider.GetUtcNow();
+        while (true)
+        {
+            var interval = TimeSpan.FromMinutes(Math.Max(1, settings.Current.DiscoveryPeriodicIntervalMin));
+            var due = failures == 0 ? interval : TimeSpan.FromTicks(Math.Min(interval.Ticks, RetryMin.Ticks * (1L << Math.Min(failures - 1, 16))));
+            var left = started + due - timeProvider.GetUtcNow();
+            if (left <= TimeSpan.Zero)
+            {
+                return true;
+            }
+
+            var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            void OnChanged(AgentSettings _) => changed.TrySetResult();
+            settings.Changed += OnChanged;
+            try
+            {
+                await Task.WhenAny(Task.Delay(left, timeProvider, stoppingToken), changed.Task).ConfigureAwait(false);
+            }
+            finally
+            {
+                settings.Changed -= OnChanged;
+            }
+
+            if (stoppingToken.IsCancellationRequested)
+            {
+                return false;
+            }
         }
     }
 }
