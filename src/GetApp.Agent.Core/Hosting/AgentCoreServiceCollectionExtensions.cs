@@ -21,7 +21,8 @@ public static class AgentCoreServiceCollectionExtensions
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(options);
-        services.AddSingleton(new DataDirectory(options.DataDir));
+        // A factory, not an instance: the container then disposes it on shutdown, which releases the data dir lock.
+        services.AddSingleton(_ => new DataDirectory(options.DataDir));
         services.AddSingleton(sp => new AgentDatabase(sp.GetRequiredService<DataDirectory>().Root));
         services.AddSingleton<SchemaMigrator>();
         services.AddSingleton<ReleaseStore>();

@@ -24,11 +24,14 @@ public sealed class ReleaseReportListener(DeviceIdentity identity, TimeProvider 
 
     public async Task OnReleaseWrittenAsync(SqliteConnection connection, SqliteTransaction transaction, ReleaseRecord before, ReleaseRecord after, CancellationToken cancellationToken)
     {
-        if (ReportPlan.For(before, after) is not { } plan)
+        foreach (var plan in ReportPlan.For(before, after))
         {
-            return;
+            await EnqueueAsync(connection, transaction, after, plan, cancellationToken).ConfigureAwait(false);
         }
+    }
 
+    private async Task EnqueueAsync(SqliteConnection connection, SqliteTransaction transaction, ReleaseRecord after, PlannedReport plan, CancellationToken cancellationToken)
+    {
         var now = timeProvider.GetUtcNow();
         var currentTime = await ReportOutbox.NextCurrentTimeAsync(connection, transaction, now, cancellationToken).ConfigureAwait(false);
         var timesKey = "reporting.times:" + after.CatalogId;

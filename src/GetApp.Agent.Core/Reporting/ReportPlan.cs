@@ -21,7 +21,24 @@ public readonly record struct PlannedReport(ReportKind Kind, string Status);
 /// </summary>
 public static class ReportPlan
 {
-    public static PlannedReport? For(ReleaseRecord before, ReleaseRecord after)
+    /// <summary>
+    /// The reports for one write, in order. A dependency installed or failed together with its root (without its own
+    /// deploy start) gets a <c>Start</c> first, so the server sees every deployed release go Start → Done / Error.
+    /// </summary>
+    public static IReadOnlyList<PlannedReport> For(ReleaseRecord before, ReleaseRecord after)
+    {
+        var b = before.Position;
+        var a = after.Position;
+        if (b.State is ReleaseState.Downloaded or ReleaseState.Uninstalled
+            && (a.State is ReleaseState.Installed || a is { State: ReleaseState.Deploy, DeployStatus: DeploymentStatus.Error }))
+        {
+            return [new(ReportKind.Deploy, "Start"), new(ReportKind.Deploy, a.State is ReleaseState.Installed ? "Done" : "Error")];
+        }
+
+        return One(before, after) is { } one ? [one] : [];
+    }
+
+    private static PlannedReport? One(ReleaseRecord before, ReleaseRecord after)
     {
         var b = before.Position;
         var a = after.Position;
