@@ -127,4 +127,19 @@ public class DeviceApiTests
             await agent.DisposeAsync();
         }
     }
+
+    [Fact]
+    public async Task Device_OfflineCatalogUpstream_AnswersWithIdentityAndUpstreamDescription()
+    {
+        await using var agent = await TestAgent.StartAsync(RepoPaths.SampleCatalog,
+            configureServices: s => s.AddSingleton(new DeviceSeed { DeviceId = "usb-1", MachineIdPath = "/nonexistent" }));
+
+        var device = (await agent.Client.GetFromJsonAsync<JsonObject>("/api/v2/device"))!;
+
+        Assert.Equal("usb-1", device["deviceId"]!.GetValue<string>());
+        Assert.Empty(device["urlGetAppServerAvailable"]!.AsArray());
+        Assert.Contains("offline catalog", device["upstream"]!["description"]!.GetValue<string>());
+        Assert.Null(device["metadata"]!["urlGetAppServerActive"]);
+        Assert.Empty(device["restrictions"]!.AsArray());
+    }
 }

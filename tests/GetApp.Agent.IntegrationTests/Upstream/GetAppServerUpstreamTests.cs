@@ -214,6 +214,55 @@ public partial class GetAppServerUpstreamTests
         Assert.All(server.Received, r => Assert.Equal("wrong", r.DeviceAuth));
     }
 
+    [Fact]
+    public async Task Upstream_SlowServer_TimesOutWithClearErrorAndTriggerAnswers502()
+    {
+        await using var server = (await GetAppServerDouble.StartAsync()).AddRelease(App);
+        await using var agent = await server.StartAgentAsync();
+        await ReportOutboxTests.WaitForReleaseAsync(agent, App);
+        server.Delay = TimeSpan.FromSeconds(5); // the agent's request timeout is 3 s in tests
+
+        var response = await agent.Client.PostAsync("/api/v2/triggers/discover-component", null);
+
+        var error = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.True(response.StatusCode == HttpStatusCode.BadGateway, error.ToJsonString());
+        Assert.Equal("UpstreamError", error["name"]!.GetValue<string>());
+        Assert.Contains("no answer within 3 s", error["message"]!.GetValue<string>());
+        var device = await ReportOutboxTests.WaitForDeviceAsync(agent, d => d["upstream"]?["lastError"] is not null);
+        Assert.Equal(server.BaseUrl, device["upstream"]!["lastError"]!["url"]!.GetValue<string>());
+        Assert.Equal(ReleaseState.Offering, (await agent.Releases.FindAsync(App, CancellationToken.None))!.State); // a failed discovery changes nothing
+    }
+
+    [Fact]
+    public async Task ServerDouble_MalformedPhysicalDevice_RejectsWholeDiscoveryWith400LikeTheRealServer()
+    {
+        await using var server = await GetAppServerDouble.StartAsync();
+        using var http = new HttpClient();
+
+        var response = await http.PostAsJsonAsync($"{server.BaseUrl}/api/v2/device/discover/component", new JsonObject
+        {
+            ["id"] = "dev-1", ["discoveryType"] = "get-app",
+            ["general"] = new JsonObject { ["physicalDevice"] = new JsonObject { ["MAC"] = "not-a-mac", ["OS"] = "Linux" } },
+        });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var messages = (await response.Content.ReadFromJsonAsync<JsonObject>())!["message"]!.AsArray().Select(m => m!.GetValue<string>()).ToList();
+        Assert.Contains(messages, m => m.StartsWith("general.physicalDevice.MAC", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.StartsWith("general.physicalDevice.OS", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Agent_CatalogAndUpstreamBoth_RefusesToStartWithClearMessage()
+    {
+        using var data = new TempDirectory();
+        var start = AgentProcess.StartAsync(data.Path, ["--catalog", RepoPaths.SampleCatalog, "--upstream", "http://127.0.0.1:9"]);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => start);
+
+        Assert.Contains("Both an offline catalog", error.Message);
+        Assert.Contains("give only one", error.Message);
+    }
+
     private static async Task WaitForOutputAsync(AgentProcess agent, string text)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
