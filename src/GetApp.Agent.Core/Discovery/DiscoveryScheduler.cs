@@ -1,6 +1,7 @@
 using GetApp.Agent.Core.Settings;
 using GetApp.Agent.Core.Upstream;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace GetApp.Agent.Core.Discovery;
 
@@ -9,7 +10,7 @@ namespace GetApp.Agent.Core.Discovery;
 /// re-plans the next run at once). A failed discovery is retried sooner, with backoff from
 /// <see cref="RetryMin"/> up to the interval, so an unreachable or refusing server is neither hammered nor forgotten.
 /// </summary>
-public sealed class DiscoveryScheduler(DiscoveryService discovery, LiveSettings settings, TimeProvider timeProvider) : BackgroundService
+public sealed partial class DiscoveryScheduler(DiscoveryService discovery, LiveSettings settings, TimeProvider timeProvider, ILogger<DiscoveryScheduler> logger) : BackgroundService
 {
     public static readonly TimeSpan RetryMin = TimeSpan.FromSeconds(10);
 
@@ -31,6 +32,12 @@ public sealed class DiscoveryScheduler(DiscoveryService discovery, LiveSettings 
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A store or programming fault must not stop the host (a BackgroundService failure does): log, retry later.
+                failures++;
+                LogFailed(e);
             }
 
             if (!await WaitAsync(failures, stoppingToken).ConfigureAwait(false))
@@ -72,4 +79,7 @@ public sealed class DiscoveryScheduler(DiscoveryService discovery, LiveSettings 
             }
         }
     }
+
+    [LoggerMessage(EventId = 1202, Level = LogLevel.Error, Message = "Scheduled discovery failed unexpectedly; retrying later")]
+    private partial void LogFailed(Exception exception);
 }
