@@ -143,4 +143,16 @@ public class DeviceApiTests
         Assert.Null(device["metadata"]!["urlGetAppServerActive"]);
         Assert.Empty(device["restrictions"]!.AsArray());
     }
+
+    [Fact]
+    public async Task OpenApi_Document_DescribesTheDeviceRoutes()
+    {
+        await using var agent = await TestAgent.StartAsync();
+
+        var paths = (await agent.Client.GetFromJsonAsync<JsonObject>("/api-docs/v2/openapi.json"))!["paths"]!.AsObject();
+
+        Assert.NotNull(paths["/api/v2/device"]?["get"]);
+        Assert.NotNull(paths["/api/v2/device/enrollment"]?["put"]);
+        Assert.NotNull(paths["/api/v2/device/metadata"]?["put"]);
+    }
 }
