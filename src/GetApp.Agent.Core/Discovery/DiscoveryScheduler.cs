@@ -8,11 +8,14 @@ namespace GetApp.Agent.Core.Discovery;
 /// <summary>
 /// Runs discovery when the agent starts and then every <c>discoveryPeriodicIntervalMin</c> (a live setting: a change
 /// re-plans the next run at once). A failed discovery is retried sooner, with backoff from
-/// <see cref="RetryMin"/> up to the interval, so an unreachable or refusing server is neither hammered nor forgotten.
+/// <see cref="RetryMin"/> up to <see cref="RetryMax"/> (or the interval, if shorter), so an unreachable or refusing server is neither hammered nor forgotten.
 /// </summary>
 public sealed partial class DiscoveryScheduler(DiscoveryService discovery, LiveSettings settings, TimeProvider timeProvider, ILogger<DiscoveryScheduler> logger) : BackgroundService
 {
     public static readonly TimeSpan RetryMin = TimeSpan.FromSeconds(10);
+
+    /// <summary>The longest wait after a failure, so a server that comes back is seen within minutes, not an hour.</summary>
+    public static readonly TimeSpan RetryMax = TimeSpan.FromMinutes(5);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -54,7 +57,8 @@ public sealed partial class DiscoveryScheduler(DiscoveryService discovery, LiveS
         while (true)
         {
             var interval = TimeSpan.FromMinutes(Math.Max(1, settings.Current.DiscoveryPeriodicIntervalMin));
-            var due = failures == 0 ? interval : TimeSpan.FromTicks(Math.Min(interval.Ticks, RetryMin.Ticks * (1L << Math.Min(failures - 1, 16))));
+            var due = failures == 0 ? interval
+                : TimeSpan.FromTicks(Math.Min(Math.Min(interval.Ticks, RetryMax.Ticks), RetryMin.Ticks * (1L << Math.Min(failures - 1, 16))));
             var left = started + due - timeProvider.GetUtcNow();
             if (left <= TimeSpan.Zero)
             {

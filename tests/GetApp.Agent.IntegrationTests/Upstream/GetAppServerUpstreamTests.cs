@@ -185,6 +185,23 @@ public partial class GetAppServerUpstreamTests
     }
 
     [Fact]
+    public async Task Upstream_ServerUrlsChangedThroughEnrollment_NextRequestsGoToTheNewServer()
+    {
+        await using var first = (await GetAppServerDouble.StartAsync()).AddRelease(App);
+        await using var second = (await GetAppServerDouble.StartAsync()).AddRelease(Lib);
+        await using var agent = await first.StartAgentAsync();
+        await ReportOutboxTests.WaitForReleaseAsync(agent, App);
+
+        (await agent.Client.PutAsJsonAsync("/api/v2/device/enrollment", new JsonObject { ["urlGetAppServerAvailable"] = new JsonArray(second.BaseUrl) })).EnsureSuccessStatusCode();
+        (await agent.Client.PostAsync("/api/v2/triggers/discover-component", null)).EnsureSuccessStatusCode();
+
+        Assert.Single(second.Discoveries);
+        Assert.NotNull(await agent.Releases.FindAsync(Lib, CancellationToken.None));
+        var device = (await agent.Client.GetFromJsonAsync<JsonObject>("/api/v2/device"))!;
+        Assert.Equal(second.BaseUrl, device["upstream"]!["urlGetAppServerActive"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Upstream_WrongSecret_ClearLastErrorInDeviceApiAndLogWithoutCrashOrTightRetryLoop()
     {
         await using var server = (await GetAppServerDouble.StartAsync(secret: "right")).AddRelease(App);
