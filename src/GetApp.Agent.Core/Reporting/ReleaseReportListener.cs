@@ -46,7 +46,7 @@ public sealed class ReleaseReportListener(DeviceIdentity identity, TimeProvider 
             }
 
             var start = ReadTime(times, "downloadStart");
-            var total = after.Artifacts.All(a => a.Size is not null) && after.Artifacts.Count > 0 ? after.Artifacts.Sum(a => a.Size!.Value) : (long?)null;
+            var total = TotalSizeOf(after);
             var progress = plan.Status is "Done" ? 100 : after.Progress;
             long? bytes = total is { } t && progress is { } p ? (long)(t * Math.Clamp(p, 0, 100) / 100) : null;
             var elapsed = start is { } s ? (currentTime - s).TotalSeconds : 0;
@@ -95,6 +95,12 @@ public sealed class ReleaseReportListener(DeviceIdentity identity, TimeProvider 
         await DeviceTable.SetAsync(connection, transaction, timesKey, times.ToJsonString(), cancellationToken).ConfigureAwait(false);
         await ReportOutbox.EnqueueAsync(connection, transaction, plan.Kind, payload, now, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>The release's bytes: its artifacts' sizes when all are known, else the server's <c>release.size</c>.</summary>
+    private static long? TotalSizeOf(ReleaseRecord release) =>
+        release.Artifacts.Count > 0 && release.Artifacts.All(a => a.Size is not null) ? release.Artifacts.Sum(a => a.Size!.Value)
+        : release.Release["size"] is JsonValue v && v.TryGetValue<long>(out var size) && size > 0 ? size
+        : null;
 
     private static DateTimeOffset? ReadTime(JsonObject times, string name) =>
         times[name] is JsonValue v && v.TryGetValue<string>(out var text)

@@ -42,6 +42,24 @@ public class ReportOutboxTests
         AssertIncreasingCurrentTime(server);
         Assert.All(server.Received.Where(r => r.Path.Contains("Status", StringComparison.Ordinal)), r => Assert.Equal("s3cret", r.DeviceAuth));
 
+        // Field by field, as the server's DeliveryStatusDto / DeployStatusDto name them (nulls left out).
+        Assert.Equal(["deviceId", "catalogId", "itemKey", "deliveryStatus", "type", "downloadStart", "currentTime"],
+            server.DeliveryReports.First(r => Is(r, Lib, "deliveryStatus", "Start")).Select(p => p.Key));
+        Assert.Equal(["deviceId", "catalogId", "itemKey", "deliveryStatus", "type", "downloadStart", "downloadData", "bitNumber", "downloadSpeed", "downloadEstimateTime", "currentTime"],
+            server.DeliveryReports.Last(r => Is(r, Lib, "deliveryStatus", "Download")).Select(p => p.Key));
+        Assert.Equal(["deviceId", "catalogId", "itemKey", "deliveryStatus", "type", "downloadStart", "downloadDone", "downloadData", "bitNumber", "currentTime"],
+            server.DeliveryReports.First(r => Is(r, Lib, "deliveryStatus", "Done")).Select(p => p.Key));
+        Assert.Equal(["deviceId", "catalogId", "deployStatus", "type", "deployStart", "progress", "currentTime"],
+            server.DeployReports.First(r => Is(r, App, "deployStatus", "Start")).Select(p => p.Key));
+        Assert.Equal(["deviceId", "catalogId", "deployStatus", "type", "deployStart", "deployDone", "progress", "currentTime"],
+            server.DeployReports.First(r => Is(r, App, "deployStatus", "Done")).Select(p => p.Key));
+        var libDone = server.DeliveryReports.First(r => Is(r, Lib, "deliveryStatus", "Done"));
+        Assert.Equal("dev-test-1", libDone["deviceId"]!.GetValue<string>());
+        Assert.Equal(Lib, libDone["itemKey"]!.GetValue<string>());
+        Assert.Equal("software", libDone["type"]!.GetValue<string>());
+        Assert.Equal(1000, libDone["bitNumber"]!.GetValue<long>());
+        Assert.Equal(400, server.DeliveryReports.Last(r => Is(r, Lib, "deliveryStatus", "Download"))["bitNumber"]!.GetValue<long>());
+
         var progress = server.DeliveryReports.Where(r => Is(r, App, "deliveryStatus", "Download")).Last();
         Assert.Equal(40, progress["downloadData"]!.GetValue<double>());
         Assert.Equal(3000, progress["downloadEstimateTime"]!.GetValue<long>());
