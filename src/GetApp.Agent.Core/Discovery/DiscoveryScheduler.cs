@@ -65,12 +65,28 @@ public sealed partial class DiscoveryScheduler(DiscoveryService discovery, LiveS
                 return true;
             }
 
-            var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            void OnChanged(AgentSettings _) => changed.TrySetResult();
+            // A settings change cuts the wait short (the delay's timer is cancelled, not left behind) and re-plans.
+            using var wake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            void OnChanged(AgentSettings _)
+            {
+                try
+                {
+                    wake.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The wait already ended.
+                }
+            }
+
             settings.Changed += OnChanged;
             try
             {
-                await Task.WhenAny(Task.Delay(left, timeProvider, stoppingToken), changed.Task).ConfigureAwait(false);
+                await Task.Delay(left, timeProvider, wake.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopping, or the settings changed: decided below.
             }
             finally
             {
