@@ -211,7 +211,7 @@ public partial class GetAppServerUpstreamTests
 
         JsonObject? device = null;
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (DateTime.UtcNow < deadline && device?["upstream"]?["lastError"] is null)
+        while (DateTime.UtcNow < deadline && (device?["upstream"]?["lastError"] is null || device["lastDiscovery"] is null))
         {
             device = await agent.Client.GetFromJsonAsync<JsonObject>("/api/v2/device");
             await Task.Delay(100);
