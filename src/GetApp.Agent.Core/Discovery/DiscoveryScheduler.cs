@@ -1,4 +1,4 @@
-using GetApp.Agent.Core.Hosting;
+using GetApp.Agent.Core.Settings;
 using GetApp.Agent.Core.Upstream;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -6,36 +6,100 @@ using Microsoft.Extensions.Logging;
 namespace GetApp.Agent.Core.Discovery;
 
 /// <summary>
-/// Runs discovery when the agent starts and then every <see cref="AgentOptions.DiscoveryInterval"/>. A failed round
-/// never stops the agent: it is logged and the next round comes at the next tick.
+/// Runs discovery when the agent starts and then every <c>discoveryPeriodicIntervalMin</c> (a live setting: a change
+/// re-plans the next run at once). A failed discovery is retried sooner, with backoff from
+/// <see cref="RetryMin"/> up to <see cref="RetryMax"/> (or the interval, if shorter), so an unreachable or refusing server is neither hammered nor forgotten.
 /// </summary>
-public sealed partial class DiscoveryScheduler(
-    DiscoveryService discovery,
-    AgentOptions options,
-    TimeProvider timeProvider,
-    ILogger<DiscoveryScheduler> logger) : BackgroundService
+public sealed partial class DiscoveryScheduler(DiscoveryService discovery, LiveSettings settings, TimeProvider timeProvider, ILogger<DiscoveryScheduler> logger) : BackgroundService
 {
+    public static readonly TimeSpan RetryMin = TimeSpan.FromSeconds(10);
+
+    /// <summary>The longest wait after a failure, so a server that comes back is seen within minutes, not an hour.</summary>
+    public static readonly TimeSpan RetryMax = TimeSpan.FromMinutes(5);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 await discovery.DiscoverAsync(stoppingToken).ConfigureAwait(false);
+                failures = 0;
             }
             catch (UpstreamException)
             {
-                // Already logged and kept as the last outcome by the service.
+                // Already logged and kept as the last outcome; try again sooner than the interval.
+                failures++;
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                LogRoundFailed(e);
+                // A store or programming fault must not stop the host (a BackgroundService failure does): log, retry later.
+                failures++;
+                LogFailed(e);
             }
 
-            await Task.Delay(options.DiscoveryInterval, timeProvider, stoppingToken).ConfigureAwait(false);
+            if (!await WaitAsync(failures, stoppingToken).ConfigureAwait(false))
+            {
+                return;
+            }
         }
     }
 
-    [LoggerMessage(EventId = 1202, Level = LogLevel.Error, Message = "Discovery round failed unexpectedly; retrying at the next interval")]
-    private partial void LogRoundFailed(Exception exception);
+    /// <summary>Waits until the next run is due; returns false when the agent stops.</summary>
+    private async Task<bool> WaitAsync(int failures, CancellationToken stoppingToken)
+    {
+        var started = timeProvider.GetUtcNow();
+        while (true)
+        {
+            var interval = TimeSpan.FromMinutes(Math.Max(1, settings.Current.DiscoveryPeriodicIntervalMin));
+            var due = failures == 0 ? interval
+                : TimeSpan.FromTicks(Math.Min(Math.Min(interval.Ticks, RetryMax.Ticks), RetryMin.Ticks * (1L << Math.Min(failures - 1, 16))));
+            var left = started + due - timeProvider.GetUtcNow();
+            if (left <= TimeSpan.Zero)
+            {
+                return true;
+            }
+
+            // A settings change cuts the wait short (the delay's timer is cancelled, not left behind) and re-plans.
+            using var wake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            void OnChanged(AgentSettings _)
+            {
+                try
+                {
+                    wake.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The wait already ended.
+                }
+            }
+
+            settings.Changed += OnChanged;
+            try
+            {
+                await Task.Delay(left, timeProvider, wake.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopping, or the settings changed: decided below.
+            }
+            finally
+            {
+                settings.Changed -= OnChanged;
+            }
+
+            if (stoppingToken.IsCancellationRequested)
+            {
+                return false;
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 1202, Level = LogLevel.Error, Message = "Scheduled discovery failed unexpectedly; retrying later")]
+    private partial void LogFailed(Exception exception);
 }

@@ -1,5 +1,6 @@
 using GetApp.Agent.Core.Delivery;
 using GetApp.Agent.Core.Deploy;
+using GetApp.Agent.Core.Device;
 using GetApp.Agent.Core.Discovery;
 using GetApp.Agent.Core.Releases;
 using GetApp.Agent.Core.Settings;
@@ -28,6 +29,7 @@ public static class AgentCoreServiceCollectionExtensions
         services.AddSingleton<ReleaseProgressBoard>();
         services.AddSingleton<ReleaseService>();
         services.AddSingleton<LiveSettings>();
+        services.AddDevice();
         services.AddGetAppServerUpstream(options);
         services.TryAddSingleton<IUpstream>(_ => options.CatalogDir is { } dir ? new OfflineCatalogUpstream(dir) : new NoUpstream());
         services.AddSingleton<DiscoveryService>();

@@ -23,9 +23,6 @@ public sealed record AgentOptions
     /// <summary>The device secret sent to the server as <c>Device-Auth</c>, and required from API clients on a non-loopback bind.</summary>
     public string? DeviceSecret { get; init; }
 
-    /// <summary>How often discovery runs on its own.</summary>
-    public TimeSpan DiscoveryInterval { get; init; } = TimeSpan.FromMinutes(60);
-
     /// <summary>The largest request body the local API accepts.</summary>
     public long MaxRequestBodyBytes { get; init; } = 1024 * 1024;
 }

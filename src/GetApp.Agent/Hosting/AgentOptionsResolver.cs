@@ -1,4 +1,3 @@
-using System.Globalization;
 using GetApp.Agent.Core.Hosting;
 
 namespace GetApp.Agent.Hosting;
@@ -16,7 +15,6 @@ internal static class AgentOptionsResolver
 
         var urls = cli.Urls ?? Env("GETAPP_URLS") ?? GetAppUrl(environment) ?? section["Urls"];
         var upstream = cli.Upstream is { Count: > 0 } ? string.Join(',', cli.Upstream) : Env("GETAPP_UPSTREAM", "BASE_URL") ?? section["Upstream"];
-        var interval = Env("GETAPP_DISCOVERY_INTERVAL_MIN") ?? section["DiscoveryIntervalMin"];
 
         return new AgentOptions
         {
@@ -25,9 +23,6 @@ internal static class AgentOptionsResolver
             CatalogDir = cli.Catalog ?? Env("GETAPP_CATALOG") ?? section["Catalog"],
             UpstreamUrls = upstream is null ? [] : Split(upstream),
             DeviceSecret = cli.DeviceSecret ?? Env("GETAPP_DEVICE_SECRET", "DEVICE_SECRET") ?? section["DeviceSecret"],
-            DiscoveryInterval = interval is not null && double.TryParse(interval, NumberStyles.Float, CultureInfo.InvariantCulture, out var minutes) && minutes > 0
-                ? TimeSpan.FromMinutes(minutes)
-                : TimeSpan.FromMinutes(60),
         };
     }
 
