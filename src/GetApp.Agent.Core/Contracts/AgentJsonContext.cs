@@ -32,4 +32,6 @@ namespace GetApp.Agent.Core.Contracts;
 [JsonSerializable(typeof(JsonObject))]
 [JsonSerializable(typeof(GetApp.Agent.Core.Settings.AgentSettings))]
 [JsonSerializable(typeof(JsonArray))]
+[JsonSerializable(typeof(DeployDto))]
+[JsonSerializable(typeof(DeployMessageDto))]
 public sealed partial class AgentJsonContext : JsonSerializerContext;
