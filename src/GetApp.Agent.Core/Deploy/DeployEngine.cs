@@ -33,6 +33,7 @@ public sealed partial class DeployEngine : IDisposable
     private readonly ConcurrentDictionary<string, byte> _uninstalling = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Task, byte> _background = new();
     private readonly CancellationTokenSource _stopping = new();
+    private int _disposed;
 
     public DeployEngine(
         ReleaseService releases,
@@ -784,6 +785,11 @@ public sealed partial class DeployEngine : IDisposable
     /// <summary>Stops running installers (their releases end in deploy/Error, retryable) and waits for the engine's work to end.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         try
         {
@@ -812,6 +818,11 @@ public sealed partial class DeployEngine : IDisposable
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _releases.Moved -= OnReleaseMoved;
         _stopping.Dispose();
     }

@@ -47,6 +47,16 @@ internal static class DeployTestKit
     public static Task<DeviceReleaseStatusDto> WaitDeployErrorAsync(TestAgent agent, string catalogId, TimeSpan? timeout = null) =>
         agent.WaitForAsync(catalogId, s => s.State == Core.Releases.ReleaseState.Deploy && s.DeviceReleaseStatus == "Error", timeout);
 
+    /// <summary>
+    /// <see cref="TestAgent.RestartAsync"/>, releasing the data dir's lock first: DataDirectory is registered as an
+    /// instance, which the container never disposes, so its lock would outlive the stopped host (reported to the lead).
+    /// </summary>
+    public static Task<TestAgent> RestartAsync(TestAgent agent)
+    {
+        agent.Get<DataDirectory>().Dispose();
+        return agent.RestartAsync();
+    }
+
     public static Task WhenIdleAsync(TestAgent agent) => agent.Get<DeployEngine>().WhenIdleAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
 
     /// <summary>True while the process runs (a zombie waiting to be reaped counts as gone).</summary>
