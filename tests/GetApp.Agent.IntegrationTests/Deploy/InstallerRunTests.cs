@@ -161,4 +161,28 @@ public class InstallerRunTests
         Assert.Contains("neither a native executable nor a script with a #! line", status.ErrMsg);
         Assert.False(File.Exists(Path.Combine(ArtsDir(agent, Id), "ran.txt")));
     }
+
+    [Fact]
+    public async Task DeployReport_CancelledWhileAgentRunsInstaller_ProcessGroupKilledAndCancelledRetryable()
+    {
+        using var catalog = new TestCatalog().Add(Id, files: Installer("""
+            echo "self $$" >> pids.txt
+            if [ -f allow ]; then exit 0; fi
+            sleep 1000
+            """), executable: "install.sh").Write();
+        await using var agent = await TestAgent.StartAsync(catalog.Path);
+        await DeliveredReleases.DeliverAsync(agent, catalog.Path, Id);
+        await StartAsync(agent, Id);
+        var pids = await ReadPidsAsync(Path.Combine(ArtsDir(agent, Id), "pids.txt"), 1);
+
+        var response = await ReportAsync(agent, Id, """{"status":"Cancelled","messageLog":"operator abort"}""");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var status = await agent.WaitForAsync(Id, s => s.DeviceReleaseStatus == "Cancelled");
+        Assert.Equal("operator abort", status.ErrMsg);
+        Assert.False(IsAlive(pids[0]));
+        await File.WriteAllTextAsync(Path.Combine(ArtsDir(agent, Id), "allow"), "");
+        Assert.Equal(HttpStatusCode.OK, (await StartAsync(agent, Id)).StatusCode);
+        await WaitInstalledAsync(agent, Id);
+    }
 }
