@@ -717,38 +717,46 @@ public sealed partial class DeployEngine : IDisposable
     }
 
     /// <summary>
-    /// Deploys a release that just completed delivery when its <c>metadata.autoDeploy</c> or the live <c>deployAutoOnPull</c>
-    /// says so, and only if it is a root of what was requested: a release still in delivery that depends on it will
-    /// install it as one with itself when its own delivery completes.
+    /// Deploys what a completed delivery made ready, when <c>metadata.autoDeploy</c> or the live <c>deployAutoOnPull</c>
+    /// says so: the release itself, or a downloaded release depending on it that was waiting for it (its own delivery
+    /// completed first). Only roots of what was requested are deployed: a release that another one still in delivery,
+    /// or waiting to be auto-deployed, depends on is installed as one with that root instead.
     /// </summary>
     private async Task AutoDeployAsync(string catalogId)
     {
         try
         {
             var all = await ByIdAsync(_stopping.Token).ConfigureAwait(false);
-            if (!all.TryGetValue(catalogId, out var release) || release.State != ReleaseState.Downloaded)
+            if (!all.TryGetValue(catalogId, out var completed) || completed.State != ReleaseState.Downloaded)
             {
                 return;
             }
 
-            var byMetadata = ReleaseInstallPlan.AutoDeploy(release);
-            if (!byMetadata && !_settings.Current.DeployAutoOnPull)
+            var closures = all.Values.ToDictionary(r => r.CatalogId, r => DependencyClosure(r, all, out _), StringComparer.Ordinal);
+            bool Wants(ReleaseRecord r) => r.State == ReleaseState.Downloaded && (ReleaseInstallPlan.AutoDeploy(r) || _settings.Current.DeployAutoOnPull);
+            var candidates = all.Values.Where(r => Wants(r) && (r.CatalogId == catalogId || closures[r.CatalogId].Contains(catalogId))).ToList();
+            foreach (var candidate in candidates)
             {
-                return;
-            }
+                var root = all.Values.FirstOrDefault(o => o.CatalogId != candidate.CatalogId
+                    && (o.State == ReleaseState.Delivery || Wants(o)) && closures[o.CatalogId].Contains(candidate.CatalogId));
+                if (root is not null)
+                {
+                    LogAutoDeployLeftToRoot(candidate.CatalogId, root.CatalogId);
+                    continue;
+                }
 
-            var root = all.Values.FirstOrDefault(r => r.State == ReleaseState.Delivery && DependencyClosure(r, all, out _).Contains(catalogId));
-            if (root is not null)
-            {
-                LogAutoDeployLeftToRoot(catalogId, root.CatalogId);
-                return;
-            }
+                if (DependencyProblem(candidate, all) is { } waiting)
+                {
+                    LogAutoDeployWaits(candidate.CatalogId, waiting);
+                    continue;
+                }
 
-            LogAutoDeploy(catalogId, byMetadata ? "metadata.autoDeploy" : "deployAutoOnPull");
-            var result = await StartAsync(catalogId, _stopping.Token).ConfigureAwait(false);
-            if (result.Kind != DeployResultKind.Ok)
-            {
-                LogAutoDeployRefused(catalogId, result.Message);
+                LogAutoDeploy(candidate.CatalogId, ReleaseInstallPlan.AutoDeploy(candidate) ? "metadata.autoDeploy" : "deployAutoOnPull");
+                var result = await StartAsync(candidate.CatalogId, _stopping.Token).ConfigureAwait(false);
+                if (result.Kind != DeployResultKind.Ok)
+                {
+                    LogAutoDeployRefused(candidate.CatalogId, result.Message);
+                }
             }
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
@@ -868,8 +876,11 @@ public sealed partial class DeployEngine : IDisposable
     [LoggerMessage(EventId = 3030, Level = LogLevel.Information, Message = "Automatic deploy of {CatalogId} ({Reason})")]
     private partial void LogAutoDeploy(string catalogId, string reason);
 
-    [LoggerMessage(EventId = 3031, Level = LogLevel.Information, Message = "Delivered {CatalogId} is not deployed on its own: {Root}, still in delivery, depends on it and will install it")]
+    [LoggerMessage(EventId = 3031, Level = LogLevel.Information, Message = "Delivered {CatalogId} is not deployed on its own: {Root} depends on it and will install it")]
     private partial void LogAutoDeployLeftToRoot(string catalogId, string root);
+
+    [LoggerMessage(EventId = 3034, Level = LogLevel.Information, Message = "Automatic deploy of {CatalogId} waits: {Reason}")]
+    private partial void LogAutoDeployWaits(string catalogId, string reason);
 
     [LoggerMessage(EventId = 3032, Level = LogLevel.Warning, Message = "Automatic deploy of {CatalogId} refused: {Reason}")]
     private partial void LogAutoDeployRefused(string catalogId, string reason);

@@ -46,6 +46,28 @@ public class AutoDeployTests
     }
 
     [Fact]
+    public async Task CompleteDelivery_RootCompletesBeforeItsDependency_RootDeployedWhenDependencyCompletes()
+    {
+        using var catalog = Catalog(new JsonObject { ["autoDeploy"] = true });
+        await using var agent = await TestAgent.StartAsync(catalog.Path);
+        await DeliveredReleases.EnsureDiscoveredAsync(agent, [Root]);
+        foreach (var id in new[] { Dependency, Root })
+        {
+            Assert.True((await agent.Releases.MoveAsync(id, ReleaseAction.StartDelivery, null, CancellationToken.None)).Succeeded);
+        }
+
+        await DeliveredReleases.CompleteAsync(agent, catalog.Path, Root);
+        await WhenIdleAsync(agent);
+        Assert.Equal(ReleaseState.Downloaded, (await agent.Releases.FindAsync(Root, CancellationToken.None))!.State);
+
+        await DeliveredReleases.CompleteAsync(agent, catalog.Path, Dependency);
+
+        await WaitInstalledAsync(agent, Root);
+        await WaitInstalledAsync(agent, Dependency);
+        Assert.False(File.Exists(Path.Combine(ArtsDir(agent, Dependency), "dependency-ran")));
+    }
+
+    [Fact]
     public async Task CompleteDelivery_NoFlagNoSetting_StaysDownloaded()
     {
         using var catalog = Catalog(new JsonObject { ["autoDeploy"] = false });

@@ -83,4 +83,21 @@ public class ReleaseInstallPlanTests
         Assert.Equal("http://x/", ReleaseInstallPlan.PostInstall(Release(new JsonObject { ["postInstallAction"] = new JsonObject { ["type"] = "WEB", ["url"] = "http://x/" } }))!.Url);
         Assert.Null(ReleaseInstallPlan.PostInstall(Release(new JsonObject { ["postInstallAction"] = new JsonObject { ["type"] = "NONE" } })));
     }
+
+    [Theory]
+    [InlineData("../../x", "http://server/a/..%2F..%2Fx")]
+    [InlineData("../../x", "https://server/dl/%2E%2E")]
+    [InlineData("../../x", "files/../../x")]
+    [InlineData("..", "..")]
+    public void PathOf_HostileItemKeyOrName_DirectlyInsideArtsDir(string itemKey, string url)
+    {
+        var artifact = new ArtifactSpec { ItemKey = itemKey, Url = url, IsExecutable = true };
+        var release = Release(null, artifact);
+
+        var path = ReleaseInstallPlan.PathOf(release, artifact);
+
+        Assert.Equal(release.ArtsDirPath, Path.GetDirectoryName(path));
+        Assert.DoesNotContain("..", Path.GetFileName(path).Split('/'));
+        Assert.NotEqual("..", Path.GetFileName(path));
+    }
 }
