@@ -18,7 +18,11 @@ public static class DeployServiceCollectionExtensions
         services.AddSingleton<IReleaseWriteListener, DeployRecordWriter>();
         services.AddSingleton<DeployRecordStore>();
         services.AddSingleton<InstallerRunner>();
+        services.AddSingleton<DeployView>();
+        services.AddSingleton<DeployOutcomes>();
         services.AddSingleton<DeployEngine>();
+        services.AddSingleton<ReleaseUninstaller>();
+        services.AddSingleton<AutoDeployTrigger>();
         services.AddSingleton<IHostedService, DeployEngineLifetime>();
         return services;
     }

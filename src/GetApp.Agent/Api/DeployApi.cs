@@ -29,11 +29,11 @@ internal static class DeployApi
         return error ?? ToResult(await engine.ReportAsync(catalogId, body!, cancellationToken).ConfigureAwait(false));
     }
 
-    internal static async Task<IResult> GetAsync(string catalogId, DeployEngine engine, CancellationToken cancellationToken) =>
-        ApiResults.CheckCatalogId(catalogId) ?? ToResult(await engine.GetAsync(catalogId, cancellationToken).ConfigureAwait(false));
+    internal static async Task<IResult> GetAsync(string catalogId, DeployView view, CancellationToken cancellationToken) =>
+        ApiResults.CheckCatalogId(catalogId) ?? ToResult(await view.GetAsync(catalogId, cancellationToken).ConfigureAwait(false));
 
-    internal static async Task<IResult> UninstallAsync(string catalogId, DeployEngine engine, CancellationToken cancellationToken) =>
-        ApiResults.CheckCatalogId(catalogId) ?? ToResult(await engine.UninstallAsync(catalogId, cancellationToken).ConfigureAwait(false));
+    internal static async Task<IResult> UninstallAsync(string catalogId, ReleaseUninstaller uninstaller, CancellationToken cancellationToken) =>
+        ApiResults.CheckCatalogId(catalogId) ?? ToResult(await uninstaller.UninstallAsync(catalogId, cancellationToken).ConfigureAwait(false));
 
     private static IResult ToResult(DeployResult result) => result.Kind switch
     {

@@ -1,0 +1,107 @@
+using GetApp.Agent.Core.Releases;
+using GetApp.Agent.Core.Settings;
+using Microsoft.Extensions.Logging;
+
+namespace GetApp.Agent.Core.Deploy;
+
+/// <summary>
+/// Deploys right after delivery (<c>metadata.autoDeploy</c>, or the live <c>deployAutoOnPull</c>): listens to
+/// <see cref="ReleaseService.Moved"/> for <see cref="ReleaseAction.CompleteDelivery"/>. Only roots of what was requested
+/// are deployed; their dependencies are installed as one with them.
+/// </summary>
+public sealed partial class AutoDeployTrigger : IDisposable
+{
+    private readonly ReleaseService _releases;
+    private readonly DeployEngine _engine;
+    private readonly LiveSettings _settings;
+    private readonly ILogger<AutoDeployTrigger> _logger;
+
+    public AutoDeployTrigger(ReleaseService releases, DeployEngine engine, LiveSettings settings, ILogger<AutoDeployTrigger> logger)
+    {
+        _releases = releases;
+        _engine = engine;
+        _settings = settings;
+        _logger = logger;
+        _releases.Moved += OnReleaseMoved;
+    }
+
+    public void Dispose() => _releases.Moved -= OnReleaseMoved;
+
+    private void OnReleaseMoved(ReleaseMoved moved)
+    {
+        if (moved.Action == ReleaseAction.CompleteDelivery)
+        {
+            var id = moved.After.CatalogId;
+            _engine.RunInBackground(ct => DeployIfWantedAsync(id, ct));
+        }
+    }
+
+    /// <summary>
+    /// Deploys what a completed delivery made ready: the release itself, or a downloaded release depending on it that
+    /// was waiting for it (its own delivery completed first). A release that another one still in delivery, or waiting
+    /// to be auto-deployed, depends on is left to that root, which installs it as one with itself.
+    /// </summary>
+    internal async Task DeployIfWantedAsync(string catalogId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var all = await DependencyGraph.ByIdAsync(_releases, cancellationToken).ConfigureAwait(false);
+            if (!all.TryGetValue(catalogId, out var completed) || completed.State != ReleaseState.Downloaded)
+            {
+                return;
+            }
+
+            var closures = all.Values.ToDictionary(r => r.CatalogId, r => DependencyGraph.Closure(r, all, out _), StringComparer.Ordinal);
+            var candidates = all.Values.Where(r => Wants(r) && (r.CatalogId == catalogId || closures[r.CatalogId].Contains(catalogId))).ToList();
+            foreach (var candidate in candidates)
+            {
+                var root = all.Values.FirstOrDefault(o => o.CatalogId != candidate.CatalogId
+                    && (o.State == ReleaseState.Delivery || Wants(o)) && closures[o.CatalogId].Contains(candidate.CatalogId));
+                if (root is not null)
+                {
+                    LogLeftToRoot(candidate.CatalogId, root.CatalogId);
+                    continue;
+                }
+
+                if (DependencyGraph.Problem(candidate, all) is { } waiting)
+                {
+                    LogWaits(candidate.CatalogId, waiting);
+                    continue;
+                }
+
+                LogAutoDeploy(candidate.CatalogId, ReleaseInstallPlan.AutoDeploy(candidate) ? "metadata.autoDeploy" : "deployAutoOnPull");
+                var result = await _engine.StartAsync(candidate.CatalogId, cancellationToken).ConfigureAwait(false);
+                if (result.Kind != DeployResultKind.Ok)
+                {
+                    LogRefused(candidate.CatalogId, result.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The agent is stopping.
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogCrashed(catalogId, e);
+        }
+    }
+
+    private bool Wants(ReleaseRecord release) =>
+        release.State == ReleaseState.Downloaded && (ReleaseInstallPlan.AutoDeploy(release) || _settings.Current.DeployAutoOnPull);
+
+    [LoggerMessage(EventId = 3030, Level = LogLevel.Information, Message = "Automatic deploy of {CatalogId} ({Reason})")]
+    private partial void LogAutoDeploy(string catalogId, string reason);
+
+    [LoggerMessage(EventId = 3031, Level = LogLevel.Information, Message = "Delivered {CatalogId} is not deployed on its own: {Root} depends on it and will install it")]
+    private partial void LogLeftToRoot(string catalogId, string root);
+
+    [LoggerMessage(EventId = 3032, Level = LogLevel.Warning, Message = "Automatic deploy of {CatalogId} refused: {Reason}")]
+    private partial void LogRefused(string catalogId, string reason);
+
+    [LoggerMessage(EventId = 3033, Level = LogLevel.Error, Message = "Automatic deploy of {CatalogId} failed unexpectedly")]
+    private partial void LogCrashed(string catalogId, Exception exception);
+
+    [LoggerMessage(EventId = 3034, Level = LogLevel.Information, Message = "Automatic deploy of {CatalogId} waits: {Reason}")]
+    private partial void LogWaits(string catalogId, string reason);
+}
