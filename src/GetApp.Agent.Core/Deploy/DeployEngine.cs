@@ -265,7 +265,8 @@ public sealed partial class DeployEngine(
                     return DeployResult.Conflict(done.Message);
                 }
 
-                await outcomes.RunPostInstallAsync(done.Release!, _stopping.Token).ConfigureAwait(false);
+                var installed = done.Release!;
+                RunInBackground(ct => outcomes.RunPostInstallAsync(installed, ct));
                 return await view.GetAsync(catalogId, cancellationToken).ConfigureAwait(false);
             case DeploymentStatus.Error:
                 if (!ReleaseLifecycle.TryMove(release.Position, ReleaseAction.FailDeploy, out _, out var refusal))

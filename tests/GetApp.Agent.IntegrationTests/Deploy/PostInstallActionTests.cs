@@ -56,6 +56,7 @@ public class PostInstallActionTests
         await StartAsync(agent, Id);
 
         await ReportAsync(agent, Id, """{"status":"Done"}""");
+        await WhenIdleAsync(agent);
 
         var action = (await GetDeployAsync(agent, Id)).PostInstallAction!;
         Assert.Equal(("WEB", "http://127.0.0.1:8080/welcome", "recorded"), (action["type"]!.GetValue<string>(), action["url"]!.GetValue<string>(), action["status"]!.GetValue<string>()));
