@@ -112,12 +112,14 @@ public sealed partial class DeployEngine(
             }
 
             var launch = outcomes.LaunchFor(release, ReleaseInstallPlan.PathOf(release, installer), arguments);
-            await records.UpdateAsync(id, null, d => d[DetailKeys.LogPath] = launch.LogPath, CancellationToken.None).ConfigureAwait(false);
-            var outcome = await runner.RunAsync(launch, (pid, ticks) => records.UpdateAsync(id, $"the installer is running (pid {pid})", d =>
+            // The run marker is stored before the installer starts: after a crash, whatever it left running can be found.
+            await records.UpdateAsync(id, null, d =>
             {
-                d[DetailKeys.InstallerPid] = pid;
-                d[DetailKeys.InstallerStartTicks] = ticks;
-            }, CancellationToken.None), run.Token).ConfigureAwait(false);
+                d[DetailKeys.LogPath] = launch.LogPath;
+                d[DetailKeys.RunId] = launch.Environment[InstallerRunner.RunVariable];
+            }, CancellationToken.None).ConfigureAwait(false);
+            var outcome = await runner.RunAsync(launch, pid => records.UpdateAsync(id, $"the installer is running (pid {pid})",
+                d => d[DetailKeys.InstallerPid] = pid, CancellationToken.None), run.Token).ConfigureAwait(false);
 
             await FinishAsync(release, launch, outcome, run).ConfigureAwait(false);
         }
@@ -161,7 +163,7 @@ public sealed partial class DeployEngine(
                 LogCancelled(id, cancelled.Message);
                 break;
             case InstallerEnd.Cancelled:
-                await outcomes.FailAsync(id, InterruptedMessage(outcome.Pid, killed: true)).ConfigureAwait(false);
+                await outcomes.FailAsync(id, InterruptedMessage(outcome.Pid, started: true, killed: true)).ConfigureAwait(false);
                 break;
             default:
                 await outcomes.FailAsync(id, outcome.StartError ?? "the installer could not be started").ConfigureAwait(false);
@@ -169,9 +171,16 @@ public sealed partial class DeployEngine(
         }
     }
 
-    internal static string InterruptedMessage(int? pid, bool killed) => pid is { } p
-        ? $"the installer was interrupted: the agent stopped while it ran (pid {p}){(killed ? "; what was left of it has been killed" : "")}; start the deploy again to retry"
-        : "the install was interrupted: the agent stopped before its installer started; start the deploy again to retry";
+    internal static string InterruptedMessage(int? pid, bool started, bool killed)
+    {
+        var leftovers = killed ? "; what was left of it has been killed" : "";
+        return (pid, started) switch
+        {
+            ({ } p, _) => $"the installer was interrupted: the agent stopped while it ran (pid {p}){leftovers}; start the deploy again to retry",
+            (null, true) => $"the installer was interrupted: the agent stopped while it started{leftovers}; start the deploy again to retry",
+            _ => "the install was interrupted: the agent stopped before its installer started; start the deploy again to retry",
+        };
+    }
 
     /// <summary><c>PUT /api/v2/deploy/{catalog_id}</c>: an installer reports its status, progress and log.</summary>
     public async Task<DeployResult> ReportAsync(string catalogId, DeployMessageDto message, CancellationToken cancellationToken)
@@ -342,9 +351,14 @@ public sealed partial class DeployEngine(
             }
 
             var record = await records.FindAsync(release.CatalogId, cancellationToken).ConfigureAwait(false);
-            var pid = record?.InstallerPid;
-            var killed = pid is { } p && record!.InstallerStartTicks is { } ticks && ProcessGroup.IsSameProcess(p, ticks) && ProcessGroup.Kill(p);
-            await outcomes.FailAsync(release.CatalogId, InterruptedMessage(pid, killed)).ConfigureAwait(false);
+            var leftovers = record?.RunId is { } runId ? ProcessGroup.FindByEnvironment(InstallerRunner.RunVariable, runId) : [];
+            foreach (var leftover in leftovers)
+            {
+                ProcessGroup.KillProcess(leftover);
+            }
+
+            var pid = record?.InstallerPid ?? (leftovers.Count > 0 ? leftovers.Min() : null);
+            await outcomes.FailAsync(release.CatalogId, InterruptedMessage(pid, started: record?.RunId is not null, killed: leftovers.Count > 0)).ConfigureAwait(false);
         }
     }
 

@@ -39,6 +39,7 @@ public sealed partial class DeployOutcomes(
             ["GETAPP_CATALOG_ID"] = release.CatalogId,
             ["GETAPP_ARTS_DIR"] = release.ArtsDirPath!,
             ["GETAPP_AGENT_URL"] = agentUrl.AgentUrl?.ToString().TrimEnd('/') ?? "",
+            [InstallerRunner.RunVariable] = Guid.NewGuid().ToString("N"),
         });
 
     /// <summary>The root is installed, and so is every dependency that was not installed yet.</summary>

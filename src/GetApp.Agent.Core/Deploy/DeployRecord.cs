@@ -23,7 +23,7 @@ public sealed record DeployRecord
     public DateTimeOffset UpdatedAt { get; init; }
 
     public int? InstallerPid => Details[DetailKeys.InstallerPid] is JsonValue v && v.TryGetValue<int>(out var pid) ? pid : null;
-    public long? InstallerStartTicks => Details[DetailKeys.InstallerStartTicks] is JsonValue v && v.TryGetValue<long>(out var ticks) ? ticks : null;
+    public string? RunId => Details[DetailKeys.RunId] is JsonValue v && v.TryGetValue<string>(out var run) ? run : null;
     public string? InstalledAsDependencyOf => Details[DetailKeys.InstalledAsDependencyOf] is JsonValue v && v.TryGetValue<string>(out var root) ? root : null;
 }
 
@@ -31,7 +31,7 @@ public sealed record DeployRecord
 public static class DetailKeys
 {
     public const string InstallerPid = "installerPid";
-    public const string InstallerStartTicks = "installerStartTicks";
+    public const string RunId = "runId";
     public const string InstalledAsDependencyOf = "installedAsDependencyOf";
     public const string PostInstallAction = "postInstallAction";
     public const string LogPath = "logPath";

@@ -38,10 +38,16 @@ public sealed record InstallerOutcome(InstallerEnd End, int? ExitCode, int? Pid,
 /// </summary>
 public sealed partial class InstallerRunner(TimeProvider timeProvider, ILogger<InstallerRunner> logger)
 {
+    /// <summary>
+    /// Set to a fresh id for every run and inherited by everything the installer starts: a process that escaped the
+    /// process group (its own <c>setsid</c>, a double fork) is still found and killed, also after an agent crash.
+    /// </summary>
+    public const string RunVariable = "GETAPP_DEPLOY_RUN";
+
     private const int ErrTailChars = 1500;
     private static readonly TimeSpan DrainGrace = TimeSpan.FromSeconds(5);
 
-    public async Task<InstallerOutcome> RunAsync(InstallerLaunch launch, Func<int, long?, Task>? onStarted, CancellationToken cancellationToken)
+    public async Task<InstallerOutcome> RunAsync(InstallerLaunch launch, Func<int, Task>? onStarted, CancellationToken cancellationToken)
     {
         var started = timeProvider.GetTimestamp();
         if (CheckExecutable(launch.ExecutablePath) is { } problem)
@@ -74,7 +80,7 @@ public sealed partial class InstallerRunner(TimeProvider timeProvider, ILogger<I
             LogStarted(launch.CatalogId, pid, launch.ExecutablePath);
             if (onStarted is not null)
             {
-                await onStarted(pid, ProcessGroup.StartTicksOf(pid)).ConfigureAwait(false);
+                await onStarted(pid).ConfigureAwait(false);
             }
 
             var end = InstallerEnd.Exited;
@@ -93,6 +99,7 @@ public sealed partial class InstallerRunner(TimeProvider timeProvider, ILogger<I
 
             // The group dies with its leader: after a timeout or a cancel, and after a normal exit for what it left behind.
             KillTree(process, pid);
+            KillEscaped(launch);
             if (end != InstallerEnd.Exited)
             {
                 await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
@@ -204,6 +211,17 @@ public sealed partial class InstallerRunner(TimeProvider timeProvider, ILogger<I
         catch (InvalidOperationException)
         {
             // Already exited.
+        }
+    }
+
+    private static void KillEscaped(InstallerLaunch launch)
+    {
+        if (launch.Environment.TryGetValue(RunVariable, out var run))
+        {
+            foreach (var pid in ProcessGroup.FindByEnvironment(RunVariable, run))
+            {
+                ProcessGroup.KillProcess(pid);
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using System.Text;
 
 namespace GetApp.Agent.Core.Deploy;
 
@@ -17,24 +18,46 @@ internal static partial class ProcessGroup
     /// <summary>Sends SIGKILL to every process of the group led by <paramref name="pgid"/>; false when none is left.</summary>
     public static bool Kill(int pgid) => pgid > 1 && OperatingSystem.IsLinux() && kill(-pgid, SigKill) == 0;
 
-    /// <summary>The start time of a process (clock ticks since boot, <c>/proc/pid/stat</c> field 22), to tell a pid from its reuse.</summary>
-    public static long? StartTicksOf(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            // The command name (field 2) may hold spaces and parentheses: fields are counted after its last ')'.
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return long.Parse(fields[19], CultureInfo.InvariantCulture);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
-        {
-            return null;
-        }
-    }
+    /// <summary>Sends SIGKILL to one process (a leftover found by <see cref="FindByEnvironment"/>).</summary>
+    public static bool KillProcess(int pid) => pid > 1 && OperatingSystem.IsLinux() && kill(pid, SigKill) == 0;
 
-    /// <summary>True when <paramref name="pid"/> still runs and is the process that started at <paramref name="startTicks"/>.</summary>
-    public static bool IsSameProcess(int pid, long startTicks) => StartTicksOf(pid) == startTicks;
+    /// <summary>
+    /// The processes whose environment holds <c>name=value</c>. An install's run marker is inherited by everything the
+    /// installer starts, even what left its process group, so after a crash of the agent every leftover can be found.
+    /// </summary>
+    public static IReadOnlyList<int> FindByEnvironment(string name, string value)
+    {
+        var found = new List<int>();
+        if (!OperatingSystem.IsLinux())
+        {
+            return found;
+        }
+
+        var entry = Encoding.UTF8.GetBytes($"\0{name}={value}\0");
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid == Environment.ProcessId)
+            {
+                continue;
+            }
+
+            try
+            {
+                // Entries are NUL-terminated; a leading NUL lets the first entry match like the others.
+                byte[] environment = [0, .. File.ReadAllBytes(Path.Combine(dir, "environ")), 0];
+                if (environment.AsSpan().IndexOf(entry) >= 0)
+                {
+                    found.Add(pid);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Gone meanwhile, or not ours to read.
+            }
+        }
+
+        return found;
+    }
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int kill(int pid, int signal);

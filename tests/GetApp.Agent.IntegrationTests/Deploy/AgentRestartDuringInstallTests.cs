@@ -22,6 +22,8 @@ public class AgentRestartDuringInstallTests
                 echo "self $$" >> pids.txt
                 sleep 1000 &
                 echo "child $!" >> pids.txt
+                setsid sleep 1000 &
+                echo "escaped $!" >> pids.txt
                 if [ -f allow ]; then exit 0; fi
                 sleep 1000
                 """), executable: "install.sh")
@@ -45,7 +47,14 @@ public class AgentRestartDuringInstallTests
             {
                 var started = await process.Client.PostAsync($"/api/v2/deploy/start/{Id}", null);
                 Assert.Equal(HttpStatusCode.OK, started.StatusCode);
-                pids = await ReadPidsAsync(Path.Combine(arts, "pids.txt"), 2);
+                pids = await ReadPidsAsync(Path.Combine(arts, "pids.txt"), 3);
+                var deadline = DateTime.UtcNow.AddSeconds(20);
+                while (!(await process.Client.GetStringAsync($"/api/v2/deploy/{Id}")).Contains($"the installer is running (pid {pids[0]})", StringComparison.Ordinal))
+                {
+                    Assert.True(DateTime.UtcNow < deadline, "the deploy record never showed the installer's pid");
+                    await Task.Delay(50);
+                }
+
                 await process.KillAsync();
             }
 

@@ -75,12 +75,14 @@ public class InstallerRunTests
     }
 
     [Fact]
-    public async Task DeployStart_InstallerOutlivesTimeout_WholeProcessTreeKilledAndError()
+    public async Task DeployStart_InstallerOutlivesTimeout_WholeProcessTreeKilledEvenEscapedChildAndError()
     {
         // The script leaves a background child (re-parented to init once the script dies) and then hangs.
         using var catalog = new TestCatalog().Add(Id, files: Installer("""
             sleep 1000 &
             echo "child $!" >> pids.txt
+            setsid sleep 1000 &
+            echo "escaped $!" >> pids.txt
             echo "self $$" >> pids.txt
             sleep 1000
             """), executable: "install.sh").Write();
@@ -89,7 +91,7 @@ public class InstallerRunTests
         await DeliveredReleases.DeliverAsync(agent, catalog.Path, Id);
 
         Assert.Equal(HttpStatusCode.OK, (await StartAsync(agent, Id)).StatusCode);
-        var pids = await ReadPidsAsync(Path.Combine(ArtsDir(agent, Id), "pids.txt"), 2);
+        var pids = await ReadPidsAsync(Path.Combine(ArtsDir(agent, Id), "pids.txt"), 3);
         Assert.All(pids, pid => Assert.True(IsAlive(pid), $"pid {pid} should run before the timeout"));
 
         var status = await WaitDeployErrorAsync(agent, Id);

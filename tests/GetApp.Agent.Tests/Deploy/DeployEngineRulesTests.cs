@@ -27,8 +27,9 @@ public class DeployEngineRulesTests
     public void InterruptedMessage_WithAndWithoutPid_ExplainsAndSaysHowToRetry()
     {
         Assert.Equal("the installer was interrupted: the agent stopped while it ran (pid 42); what was left of it has been killed; start the deploy again to retry",
-            DeployEngine.InterruptedMessage(42, killed: true));
-        Assert.Contains("before its installer started", DeployEngine.InterruptedMessage(null, killed: false));
+            DeployEngine.InterruptedMessage(42, started: true, killed: true));
+        Assert.Contains("while it started", DeployEngine.InterruptedMessage(null, started: true, killed: false));
+        Assert.Contains("before its installer started", DeployEngine.InterruptedMessage(null, started: false, killed: false));
     }
 
     [Theory]
