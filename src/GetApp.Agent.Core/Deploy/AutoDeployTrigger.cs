@@ -29,7 +29,8 @@ public sealed partial class AutoDeployTrigger : IDisposable
 
     private void OnReleaseMoved(ReleaseMoved moved)
     {
-        if (moved.Action == ReleaseAction.CompleteDelivery)
+        // A completed delivery may make a release (or a root waiting for it) ready; so may a dependency installed on its own.
+        if (moved.Action is ReleaseAction.CompleteDelivery or ReleaseAction.CompleteDeploy)
         {
             var id = moved.After.CatalogId;
             _engine.RunInBackground(ct => DeployIfWantedAsync(id, ct));
@@ -37,16 +38,16 @@ public sealed partial class AutoDeployTrigger : IDisposable
     }
 
     /// <summary>
-    /// Deploys what a completed delivery made ready: the release itself, or a downloaded release depending on it that
-    /// was waiting for it (its own delivery completed first). A release that another one still in delivery, or waiting
-    /// to be auto-deployed, depends on is left to that root, which installs it as one with itself.
+    /// Deploys what a completed delivery (or install) made ready: the release itself, or a downloaded release depending
+    /// on it that was waiting for it. A release that another one still in delivery, pushed, or waiting to be
+    /// auto-deployed depends on is left to that root, which installs it as one with itself.
     /// </summary>
     internal async Task DeployIfWantedAsync(string catalogId, CancellationToken cancellationToken)
     {
         try
         {
             var all = await DependencyGraph.ByIdAsync(_releases, cancellationToken).ConfigureAwait(false);
-            if (!all.TryGetValue(catalogId, out var completed) || completed.State != ReleaseState.Downloaded)
+            if (!all.ContainsKey(catalogId))
             {
                 return;
             }
@@ -56,7 +57,7 @@ public sealed partial class AutoDeployTrigger : IDisposable
             foreach (var candidate in candidates)
             {
                 var root = all.Values.FirstOrDefault(o => o.CatalogId != candidate.CatalogId
-                    && (o.State == ReleaseState.Delivery || Wants(o)) && closures[o.CatalogId].Contains(candidate.CatalogId));
+                    && (o.State is ReleaseState.Delivery or ReleaseState.Push || Wants(o)) && closures[o.CatalogId].Contains(candidate.CatalogId));
                 if (root is not null)
                 {
                     LogLeftToRoot(candidate.CatalogId, root.CatalogId);

@@ -13,7 +13,7 @@ public class AutoDeployTests
 
     private static TestCatalog Catalog(JsonObject? rootMetadata) => new TestCatalog()
         .Add(Dependency, dependedOnBy: [Root], files: Installer("touch dependency-ran"), executable: "install.sh")
-        .Add(Root, isPush: true, files: Installer("touch root-ran"), executable: "install.sh", metadata: rootMetadata)
+        .Add(Root, files: Installer("touch root-ran"), executable: "install.sh", metadata: rootMetadata)
         .Write();
 
     [Fact]
@@ -83,9 +83,26 @@ public class AutoDeployTests
     [Fact]
     public async Task CompleteDelivery_SampleCatalog_PushedReleaseAndDependencyInstalled()
     {
-        await using var agent = await TestAgent.StartAsync(RepoPaths.SampleCatalog);
+        // The sample's own files and metadata, offered rather than pushed, so that this test (not a delivery engine
+        // reacting to the push) does the delivery moves.
+        using var copy = new TempDirectory("getapp-sample");
+        foreach (var file in Directory.GetFiles(RepoPaths.SampleCatalog, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(copy.Path, Path.GetRelativePath(RepoPaths.SampleCatalog, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
 
-        await DeliveredReleases.DeliverAsync(agent, RepoPaths.SampleCatalog, Dependency, Root);
+        var catalogJson = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(copy.Path, "catalog.json")))!;
+        foreach (var entry in catalogJson["releases"]!.AsArray())
+        {
+            entry!["isPush"] = false;
+        }
+
+        await File.WriteAllTextAsync(Path.Combine(copy.Path, "catalog.json"), catalogJson.ToJsonString());
+        await using var agent = await TestAgent.StartAsync(copy.Path);
+
+        await DeliveredReleases.DeliverAsync(agent, copy.Path, Dependency, Root);
 
         Assert.Null((await WaitInstalledAsync(agent, Root)).ErrMsg);
         Assert.Equal("Done", (await WaitInstalledAsync(agent, Dependency)).DeviceReleaseStatus);
