@@ -50,7 +50,7 @@ public sealed partial class InstallerRunner(TimeProvider timeProvider, ILogger<I
     public async Task<InstallerOutcome> RunAsync(InstallerLaunch launch, Func<int, Task>? onStarted, CancellationToken cancellationToken)
     {
         var started = timeProvider.GetTimestamp();
-        if (CheckExecutable(launch.ExecutablePath) is { } problem)
+        if (CheckExecutable(launch.ExecutablePath, setExecuteBit: IsInside(launch.ExecutablePath, launch.WorkingDirectory)) is { } problem)
         {
             return new InstallerOutcome(InstallerEnd.FailedToStart, null, null, "", problem, TimeSpan.Zero);
         }
@@ -130,7 +130,7 @@ public sealed partial class InstallerRunner(TimeProvider timeProvider, ILogger<I
     }
 
     /// <summary>Why the file cannot be an installer, or null. Only native executables and <c>#!</c> scripts run: nothing is handed to a shell.</summary>
-    internal static string? CheckExecutable(string path)
+    internal static string? CheckExecutable(string path, bool setExecuteBit)
     {
         try
         {
@@ -153,7 +153,7 @@ public sealed partial class InstallerRunner(TimeProvider timeProvider, ILogger<I
                 return $"the installer {Path.GetFileName(path)} is neither a native executable nor a script with a #! line";
             }
 
-            if (!OperatingSystem.IsWindows())
+            if (setExecuteBit && !OperatingSystem.IsWindows())
             {
                 const UnixFileMode exec = UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
                 File.SetUnixFileMode(path, File.GetUnixFileMode(path) | exec);
@@ -165,6 +165,13 @@ public sealed partial class InstallerRunner(TimeProvider timeProvider, ILogger<I
         {
             return $"the installer {Path.GetFileName(path)} cannot be prepared: {e.Message}";
         }
+    }
+
+    // The execute bit is set only on files of the release's own folder, never on a program elsewhere on the device.
+    private static bool IsInside(string path, string folder)
+    {
+        var root = Path.GetFullPath(folder).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
+        return Path.GetFullPath(path).StartsWith(root, StringComparison.Ordinal);
     }
 
     private static ProcessStartInfo BuildStartInfo(InstallerLaunch launch)

@@ -8,7 +8,7 @@ using static GetApp.Agent.IntegrationTests.Deploy.DeployTestKit;
 namespace GetApp.Agent.IntegrationTests.Deploy;
 
 /// <summary>The installer runner with a real, very talkative child process.</summary>
-public class InstallerRunnerOutputTests(ITestOutputHelper output)
+public class InstallerRunnerTests(ITestOutputHelper output)
 {
     [Fact]
     public async Task RunAsync_Installer50MegabytesOfOutput_LogBoundedMemoryFlatTailKept()
@@ -41,5 +41,24 @@ public class InstallerRunnerOutputTests(ITestOutputHelper output)
         Assert.Contains("the last line", text);
         Assert.EndsWith("the last line", outcome.OutputTail);
         Assert.Contains("52428", text); // the footer counts every byte (52428801 + the last line)
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task RunAsync_ProgramOutsideWorkingDirectory_ExecuteBitNotTouched()
+    {
+        using var dir = new TempDirectory();
+        Directory.CreateDirectory(dir.Combine("arts"));
+        Directory.CreateDirectory(dir.Combine("elsewhere"));
+        var program = dir.Combine("elsewhere", "tool.sh");
+        await File.WriteAllBytesAsync(program, Script("exit 0"));
+        File.SetUnixFileMode(program, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var runner = new InstallerRunner(TimeProvider.System, NullLogger<InstallerRunner>.Instance);
+        var launch = new InstallerLaunch("5.tool@1.0.0", program, [], dir.Combine("arts"), TimeSpan.FromSeconds(30), dir.Combine("post.log"), new Dictionary<string, string>());
+
+        var outcome = await runner.RunAsync(launch, null, CancellationToken.None);
+
+        Assert.False(outcome.Succeeded);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(program));
     }
 }
