@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using GetApp.Agent.Core.Releases;
 using GetApp.Agent.Core.Upstream;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace GetApp.Agent.Core.Deploy;
@@ -17,6 +18,7 @@ public sealed partial class ReleaseUninstaller(
     InstallerRunner runner,
     DeployOutcomes outcomes,
     DeployView view,
+    IHostApplicationLifetime lifetime,
     ILogger<ReleaseUninstaller> logger)
 {
     private readonly ConcurrentDictionary<string, byte> _uninstalling = new(StringComparer.Ordinal);
@@ -49,7 +51,8 @@ public sealed partial class ReleaseUninstaller(
             var message = "uninstalled (the release has no uninstaller)";
             if (ReleaseInstallPlan.Uninstaller(release) is { } uninstaller && release.ArtsDirPath is not null)
             {
-                // Not the request's token: an uninstaller cut off half-way because a client went away helps nobody.
+                // Not the request's token: an uninstaller cut off half-way because a client went away helps nobody;
+                // only the agent stopping kills it (with its process group).
                 var outcome = await RunAsync(release, uninstaller).ConfigureAwait(false);
                 if (!outcome.Succeeded)
                 {
@@ -93,7 +96,7 @@ public sealed partial class ReleaseUninstaller(
         }
 
         var launch = outcomes.LaunchFor(release, ReleaseInstallPlan.PathOf(release, uninstaller), arguments, ".uninstall");
-        return runner.RunAsync(launch, null, CancellationToken.None);
+        return runner.RunAsync(launch, null, lifetime.ApplicationStopping);
     }
 
     /// <summary>Dependencies installed as part of a root (not on their own) that no installed release needs any more.</summary>

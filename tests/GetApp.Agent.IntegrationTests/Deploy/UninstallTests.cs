@@ -97,6 +97,21 @@ public class UninstallTests
     }
 
     [Fact]
+    public async Task DeployStart_UninstalledWithArtifactsGone_ConflictSaysDeliverAgain()
+    {
+        using var catalog = Catalog();
+        await using var agent = await InstalledAsync(catalog);
+        Assert.Equal(HttpStatusCode.OK, (await UninstallAsync(agent, Other)).StatusCode);
+        File.Delete(Path.Combine(ArtsDir(agent, Other), "install.sh"));
+
+        var response = await StartAsync(agent, Other);
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Contains("no longer on this device", (await ErrorOf(response)).Message);
+        Assert.Equal(ReleaseState.Uninstalled, (await agent.Releases.FindAsync(Other, CancellationToken.None))!.State);
+    }
+
+    [Fact]
     public async Task Uninstall_WithoutUninstallerOrWrongStateOrUnknown_RecordedOr409Or404()
     {
         using var catalog = Catalog();
