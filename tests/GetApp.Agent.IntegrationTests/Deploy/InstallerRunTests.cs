@@ -87,7 +87,7 @@ public class InstallerRunTests
             sleep 1000
             """), executable: "install.sh").Write();
         await using var agent = await TestAgent.StartAsync(catalog.Path);
-        await SetConfigAsync(agent, """{"deployTimeoutSec": 2}""");
+        await SetConfigAsync(agent, """{"deployTimeoutSec": 3}""");
         await DeliveredReleases.DeliverAsync(agent, catalog.Path, Id);
 
         Assert.Equal(HttpStatusCode.OK, (await StartAsync(agent, Id)).StatusCode);
@@ -95,7 +95,7 @@ public class InstallerRunTests
         Assert.All(pids, pid => Assert.True(IsAlive(pid), $"pid {pid} should run before the timeout"));
 
         var status = await WaitDeployErrorAsync(agent, Id);
-        Assert.Contains("timed out after 2s", status.ErrMsg);
+        Assert.Contains("timed out after 3s", status.ErrMsg);
         await WaitUntilAsync(() => pids.All(pid => !IsAlive(pid)), "every process of the installer to be gone", TimeSpan.FromSeconds(10));
     }
 
