@@ -88,6 +88,22 @@ public sealed partial class AutoDeployTrigger : IDisposable
         }
     }
 
+    /// <summary>
+    /// At start: a downloaded release whose <c>metadata.autoDeploy</c> is set should already be deploying (the agent
+    /// stopped between its delivery and its deploy, or it waited for a dependency), so it is evaluated again. The
+    /// <c>deployAutoOnPull</c> setting alone does not do this: it applies to deliveries that complete from now on.
+    /// </summary>
+    public async Task ResumeAsync(CancellationToken cancellationToken)
+    {
+        foreach (var release in await _releases.ListAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (release.State == ReleaseState.Downloaded && ReleaseInstallPlan.AutoDeploy(release))
+            {
+                await DeployIfWantedAsync(release.CatalogId, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
     private bool Wants(ReleaseRecord release) =>
         release.State == ReleaseState.Downloaded && (ReleaseInstallPlan.AutoDeploy(release) || _settings.Current.DeployAutoOnPull);
 

@@ -68,6 +68,23 @@ public class AutoDeployTests
     }
 
     [Fact]
+    public async Task AgentStart_DownloadedReleaseWithAutoDeployNotDeployedYet_DeployedAfterRestart()
+    {
+        using var catalog = Catalog(new JsonObject { ["autoDeploy"] = true });
+        await using var agent = await TestAgent.StartAsync(catalog.Path);
+        // As if the agent had stopped between the delivery and the deploy: nothing listens when delivery completes.
+        agent.Get<Core.Deploy.AutoDeployTrigger>().Dispose();
+        await DeliveredReleases.DeliverAsync(agent, catalog.Path, Dependency, Root);
+        Assert.Equal(ReleaseState.Downloaded, (await agent.Releases.FindAsync(Root, CancellationToken.None))!.State);
+
+        await using var restarted = await RestartAsync(agent);
+
+        await WaitInstalledAsync(restarted, Root);
+        await WaitInstalledAsync(restarted, Dependency);
+        Assert.False(File.Exists(Path.Combine(ArtsDir(restarted, Dependency), "dependency-ran")));
+    }
+
+    [Fact]
     public async Task CompleteDelivery_NoFlagNoSetting_StaysDownloaded()
     {
         using var catalog = Catalog(new JsonObject { ["autoDeploy"] = false });
