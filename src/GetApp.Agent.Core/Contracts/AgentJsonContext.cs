@@ -34,4 +34,6 @@ namespace GetApp.Agent.Core.Contracts;
 [JsonSerializable(typeof(JsonArray))]
 [JsonSerializable(typeof(JsonNode))]
 [JsonSerializable(typeof(GetApp.Agent.Core.Device.DeviceEnrollment))]
+[JsonSerializable(typeof(DeployDto))]
+[JsonSerializable(typeof(DeployMessageDto))]
 public sealed partial class AgentJsonContext : JsonSerializerContext;

@@ -62,6 +62,7 @@ internal static partial class AgentHost
         await app.Services.GetRequiredService<SchemaMigrator>().MigrateAsync(cancellationToken).ConfigureAwait(false);
         await app.Services.GetRequiredService<Core.Settings.LiveSettings>().LoadAsync(cancellationToken).ConfigureAwait(false);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        app.Services.GetRequiredService<Core.Deploy.AgentSelfUrl>().Set(app.Urls.FirstOrDefault());
 
         var upstream = app.Services.GetRequiredService<Core.Upstream.IUpstream>();
         LogStarted(logger, string.Join(", ", app.Urls), app.Services.GetRequiredService<DataDirectory>().Root, upstream.Description);

@@ -1,0 +1,435 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using GetApp.Agent.Core.Contracts;
+using GetApp.Agent.Core.Releases;
+using Microsoft.Extensions.Logging;
+
+namespace GetApp.Agent.Core.Deploy;
+
+/// <summary>
+/// The deploy engine (ARCHITECTURE §5): starts installs, runs a release's installer (or waits for a third-party one
+/// and applies its reports), and on start re-evaluates installs a stopped agent left behind. Outcomes go through
+/// <see cref="DeployOutcomes"/> (the root and its dependencies move as one); every change of a release goes through
+/// <see cref="ReleaseService"/>.
+/// </summary>
+public sealed partial class DeployEngine(
+    ReleaseService releases,
+    DeployRecordStore records,
+    DeployOutcomes outcomes,
+    DeployView view,
+    InstallerRunner runner,
+    TimeProvider timeProvider,
+    ILogger<DeployEngine> logger) : IDisposable
+{
+    private readonly ConcurrentDictionary<string, InstallerRun> _running = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<Task, byte> _background = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private int _disposed;
+
+    /// <summary><c>POST /api/v2/deploy/start/{catalog_id}</c>: checks the release and its dependencies, moves it to deploy and runs its installer.</summary>
+    public async Task<DeployResult> StartAsync(string catalogId, CancellationToken cancellationToken)
+    {
+        var all = await DependencyGraph.ByIdAsync(releases, cancellationToken).ConfigureAwait(false);
+        if (!all.TryGetValue(catalogId, out var release))
+        {
+            return DeployResult.NotFound($"release '{catalogId}' is not known to this device");
+        }
+
+        if (!ReleaseLifecycle.TryMove(release.Position, ReleaseAction.StartDeploy, out _, out var refusal))
+        {
+            return DeployResult.Conflict($"release '{catalogId}': {refusal}");
+        }
+
+        if (!ReleaseInstallPlan.ArtifactsPresent(release))
+        {
+            return DeployResult.Conflict($"release '{catalogId}': its artifacts are no longer on this device ({release.ArtsDirPath ?? "no folder"}); deliver it again first");
+        }
+
+        if (DependencyGraph.Problem(release, all) is { } problem)
+        {
+            return DeployResult.Conflict(problem);
+        }
+
+        var hasInstaller = ReleaseInstallPlan.Installer(release) is not null;
+        InstallerRun? run = null;
+        if (hasInstaller)
+        {
+            run = new InstallerRun(_stopping.Token);
+            if (!_running.TryAdd(catalogId, run))
+            {
+                run.Dispose();
+                return DeployResult.Conflict($"release '{catalogId}': its installer is already running");
+            }
+        }
+
+        var moved = await releases.MoveAsync(catalogId, ReleaseAction.StartDeploy, null, cancellationToken).ConfigureAwait(false);
+        if (!moved.Succeeded)
+        {
+            if (run is not null)
+            {
+                _running.TryRemove(catalogId, out _);
+                run.Dispose();
+            }
+
+            return moved.Outcome == MoveOutcome.NotFound ? DeployResult.NotFound(moved.Message) : DeployResult.Conflict(moved.Message);
+        }
+
+        if (run is not null)
+        {
+            Track(Task.Run(() => InstallAsync(moved.Release!, run), CancellationToken.None));
+        }
+        else
+        {
+            await records.UpdateAsync(catalogId, "waiting for a third-party installer to report through PUT /api/v2/deploy/{catalog_id}", null, cancellationToken).ConfigureAwait(false);
+            LogWaitingForThirdParty(catalogId);
+        }
+
+        return DeployResult.Ok(await view.DescribeAsync(moved.Release!, cancellationToken).ConfigureAwait(false));
+    }
+
+    private async Task InstallAsync(ReleaseRecord release, InstallerRun run)
+    {
+        var id = release.CatalogId;
+        try
+        {
+            var installing = await releases.MoveAsync(id, ReleaseAction.ReportInstalling, new ReleaseChange { Progress = 0 }, CancellationToken.None).ConfigureAwait(false);
+            if (!installing.Succeeded)
+            {
+                LogInstallNotRun(id, installing.Message);
+                return;
+            }
+
+            var installer = ReleaseInstallPlan.Installer(release)!;
+            IReadOnlyList<string> arguments;
+            try
+            {
+                arguments = ArgumentTokenizer.Split(installer.Arguments);
+            }
+            catch (FormatException e)
+            {
+                await outcomes.FailAsync(id, $"the installer's arguments cannot be read ({e.Message}): {installer.Arguments}").ConfigureAwait(false);
+                return;
+            }
+
+            var launch = outcomes.LaunchFor(release, ReleaseInstallPlan.PathOf(release, installer), arguments);
+            // The run marker is stored before the installer starts: after a crash, whatever it left running can be found.
+            await records.UpdateAsync(id, null, d =>
+            {
+                d[DetailKeys.LogPath] = launch.LogPath;
+                d[DetailKeys.RunId] = launch.Environment[InstallerRunner.RunVariable];
+            }, CancellationToken.None).ConfigureAwait(false);
+            var outcome = await runner.RunAsync(launch, pid => records.UpdateAsync(id, $"the installer is running (pid {pid})",
+                d => d[DetailKeys.InstallerPid] = pid, CancellationToken.None), run.Token).ConfigureAwait(false);
+
+            await FinishAsync(release, launch, outcome, run).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogInstallCrashed(id, e);
+            await outcomes.FailAsync(id, $"the install failed unexpectedly: {e.Message}").ConfigureAwait(false);
+        }
+        finally
+        {
+            _running.TryRemove(id, out _);
+            releases.Progress.Clear(id);
+            run.MarkFinished();
+            run.Dispose();
+        }
+    }
+
+    private async Task FinishAsync(ReleaseRecord release, InstallerLaunch launch, InstallerOutcome outcome, InstallerRun run)
+    {
+        var id = release.CatalogId;
+        var seconds = outcome.Duration.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
+        var output = string.IsNullOrWhiteSpace(outcome.OutputTail) ? "no output" : $"last output:\n{outcome.OutputTail}";
+        switch (outcome.End)
+        {
+            case InstallerEnd.Exited when outcome.ExitCode == 0:
+                if ((await outcomes.CompleteAsync(id, $"the installer exited with code 0 after {seconds}s").ConfigureAwait(false)).Succeeded)
+                {
+                    await outcomes.RunPostInstallAsync(release, _stopping.Token).ConfigureAwait(false);
+                }
+
+                break;
+            case InstallerEnd.Exited:
+                await outcomes.FailAsync(id, $"the installer exited with code {outcome.ExitCode} after {seconds}s; {output}").ConfigureAwait(false);
+                break;
+            case InstallerEnd.TimedOut:
+                await outcomes.FailAsync(id, $"the installer timed out after {launch.Timeout.TotalSeconds:0}s and was killed with its whole process group (pid {outcome.Pid}); {output}").ConfigureAwait(false);
+                break;
+            case InstallerEnd.Cancelled when run.CancelReason is { } reason:
+                var cancelled = await releases.MoveAsync(id, ReleaseAction.CancelDeploy, new ReleaseChange { ErrMsg = reason }, CancellationToken.None).ConfigureAwait(false);
+                await records.UpdateAsync(id, reason, null, CancellationToken.None).ConfigureAwait(false);
+                LogCancelled(id, cancelled.Message);
+                break;
+            case InstallerEnd.Cancelled:
+                await outcomes.FailAsync(id, InterruptedMessage(outcome.Pid, started: true, killed: true)).ConfigureAwait(false);
+                break;
+            default:
+                await outcomes.FailAsync(id, outcome.StartError ?? "the installer could not be started").ConfigureAwait(false);
+                break;
+        }
+    }
+
+    internal static string InterruptedMessage(int? pid, bool started, bool killed)
+    {
+        var leftovers = killed ? "; what was left of it has been killed" : "";
+        return (pid, started) switch
+        {
+            ({ } p, _) => $"the installer was interrupted: the agent stopped while it ran (pid {p}){leftovers}; start the deploy again to retry",
+            (null, true) => $"the installer was interrupted: the agent stopped while it started{leftovers}; start the deploy again to retry",
+            _ => "the install was interrupted: the agent stopped before its installer started; start the deploy again to retry",
+        };
+    }
+
+    /// <summary><c>PUT /api/v2/deploy/{catalog_id}</c>: an installer reports its status, progress and log.</summary>
+    public async Task<DeployResult> ReportAsync(string catalogId, DeployMessageDto message, CancellationToken cancellationToken)
+    {
+        if (message.Progress is < 0 or > 100)
+        {
+            return DeployResult.BadRequest($"progress must be between 0 and 100, not {message.Progress}");
+        }
+
+        if (message.EstimateTime is < 0)
+        {
+            return DeployResult.BadRequest("estimateTime must not be negative");
+        }
+
+        DeploymentStatus? status = null;
+        if (message.Status is { } text)
+        {
+            if (ParseReportedStatus(text) is not { } parsed)
+            {
+                return DeployResult.BadRequest($"unknown deploy status '{text}'; expected Start, Installing, Done, Error, Cancelled, Pause or Continue (or Running, Installed, Failed)");
+            }
+
+            status = parsed;
+        }
+        else if (message.Progress is null && message.MessageLog is null)
+        {
+            return DeployResult.BadRequest("the report carries nothing: give a status, a progress or a messageLog");
+        }
+
+        if (status == DeploymentStatus.Uninstall)
+        {
+            return DeployResult.BadRequest($"Uninstall is not a report; use POST /api/v2/deploy/uninstall/{catalogId}");
+        }
+
+        var release = await releases.FindAsync(catalogId, cancellationToken).ConfigureAwait(false);
+        if (release is null)
+        {
+            return DeployResult.NotFound($"release '{catalogId}' is not known to this device");
+        }
+
+        if (release.State != ReleaseState.Deploy)
+        {
+            return DeployResult.Conflict($"release '{catalogId}' is {release.Position}; installers report only while it is in deploy (start it with POST /api/v2/deploy/start/{catalogId})");
+        }
+
+        var effective = status ?? (message.Progress is not null ? DeploymentStatus.Installing : null);
+        var log = message.MessageLog;
+        if (_running.TryGetValue(catalogId, out var run))
+        {
+            // The agent runs this installer itself: its exit code decides the outcome; it may report progress and a log.
+            switch (effective)
+            {
+                case DeploymentStatus.Cancelled:
+                    run.Cancel(log ?? "cancelled by an installer report");
+                    try
+                    {
+                        await run.Finished.WaitAsync(TimeSpan.FromSeconds(15), timeProvider, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (TimeoutException)
+                    {
+                        // The answer shows where it stands now; the cancel completes in the background.
+                    }
+
+                    return await view.GetAsync(catalogId, cancellationToken).ConfigureAwait(false);
+                case DeploymentStatus.Pause or DeploymentStatus.Continue:
+                    return DeployResult.Conflict($"release '{catalogId}': the agent is running its installer, which cannot be paused; report Cancelled to stop it");
+                case DeploymentStatus.Installing:
+                    return await ReportProgressAsync(catalogId, message, cancellationToken).ConfigureAwait(false);
+                default:
+                    await records.UpdateAsync(catalogId, log ?? $"the installer reported {effective}; its exit code decides", null, cancellationToken).ConfigureAwait(false);
+                    return await view.GetAsync(catalogId, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        switch (effective)
+        {
+            case null:
+                await records.UpdateAsync(catalogId, log, null, cancellationToken).ConfigureAwait(false);
+                return await view.GetAsync(catalogId, cancellationToken).ConfigureAwait(false);
+            case DeploymentStatus.Start when release.Position.DeployStatus == DeploymentStatus.Start:
+                await records.UpdateAsync(catalogId, log, null, cancellationToken).ConfigureAwait(false);
+                return await view.GetAsync(catalogId, cancellationToken).ConfigureAwait(false);
+            case DeploymentStatus.Start:
+                return DeployResult.Conflict($"release '{catalogId}' is {release.Position}; start it again with POST /api/v2/deploy/start/{catalogId}");
+            case DeploymentStatus.Installing:
+                return await ReportProgressAsync(catalogId, message, cancellationToken).ConfigureAwait(false);
+            case DeploymentStatus.Done:
+                var done = await outcomes.CompleteAsync(catalogId, log ?? "the installer reported Done").ConfigureAwait(false);
+                if (!done.Succeeded)
+                {
+                    return DeployResult.Conflict(done.Message);
+                }
+
+                var installed = done.Release!;
+                RunInBackground(ct => outcomes.RunPostInstallAsync(installed, ct));
+                return await view.GetAsync(catalogId, cancellationToken).ConfigureAwait(false);
+            case DeploymentStatus.Error:
+                if (!ReleaseLifecycle.TryMove(release.Position, ReleaseAction.FailDeploy, out _, out var refusal))
+                {
+                    return DeployResult.Conflict($"release '{catalogId}': {refusal}");
+                }
+
+                await outcomes.FailAsync(catalogId, log ?? "the installer reported an error").ConfigureAwait(false);
+                return await view.GetAsync(catalogId, cancellationToken).ConfigureAwait(false);
+            default:
+                var action = effective switch
+                {
+                    DeploymentStatus.Cancelled => ReleaseAction.CancelDeploy,
+                    DeploymentStatus.Pause => ReleaseAction.PauseDeploy,
+                    _ => ReleaseAction.ContinueDeploy,
+                };
+                var moved = await releases.MoveAsync(catalogId, action, new ReleaseChange { ErrMsg = effective == DeploymentStatus.Cancelled ? log : null }, cancellationToken).ConfigureAwait(false);
+                if (!moved.Succeeded)
+                {
+                    return DeployResult.Conflict(moved.Message);
+                }
+
+                await records.UpdateAsync(catalogId, log, null, cancellationToken).ConfigureAwait(false);
+                return await view.GetAsync(catalogId, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<DeployResult> ReportProgressAsync(string catalogId, DeployMessageDto message, CancellationToken cancellationToken)
+    {
+        var moved = await releases.MoveAsync(catalogId, ReleaseAction.ReportInstalling,
+            new ReleaseChange { Progress = message.Progress, Eta = message.EstimateTime }, cancellationToken).ConfigureAwait(false);
+        if (!moved.Succeeded)
+        {
+            return DeployResult.Conflict(moved.Message);
+        }
+
+        if (message.Progress is { } progress)
+        {
+            releases.Progress.Set(catalogId, progress, message.EstimateTime);
+        }
+
+        await records.UpdateAsync(catalogId, message.MessageLog, null, cancellationToken).ConfigureAwait(false);
+        return await view.GetAsync(catalogId, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A reported status; the GetApp manual's installer words (<c>Running</c>, <c>Installed</c>, <c>Failed</c>) included.</summary>
+    internal static DeploymentStatus? ParseReportedStatus(string text) => text.Trim().ToUpperInvariant() switch
+    {
+        "RUNNING" => DeploymentStatus.Installing,
+        "INSTALLED" => DeploymentStatus.Done,
+        "FAILED" => DeploymentStatus.Error,
+        var upper => Enum.GetValues<DeploymentStatus>().Select(s => (DeploymentStatus?)s).FirstOrDefault(s => s.ToString()!.ToUpperInvariant() == upper),
+    };
+
+    /// <summary>
+    /// Re-evaluates releases a stopped agent left in deploy: an install the agent was running cannot be trusted (its
+    /// installer died with the agent, or lives on unobserved and is killed now), so it ends in deploy/Error with the
+    /// reason and can be retried. A release waiting for a third-party installer keeps waiting.
+    /// </summary>
+    public async Task RecoverAsync(CancellationToken cancellationToken)
+    {
+        foreach (var release in await releases.ListAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (release.State != ReleaseState.Deploy || !DependencyGraph.IsInstalling(release))
+            {
+                continue;
+            }
+
+            if (ReleaseInstallPlan.Installer(release) is null)
+            {
+                LogStillWaitingForThirdParty(release.CatalogId);
+                continue;
+            }
+
+            var record = await records.FindAsync(release.CatalogId, cancellationToken).ConfigureAwait(false);
+            var leftovers = record?.RunId is { } runId ? ProcessGroup.FindByEnvironment(InstallerRunner.RunVariable, runId) : [];
+            foreach (var leftover in leftovers)
+            {
+                ProcessGroup.KillProcess(leftover);
+            }
+
+            var pid = record?.InstallerPid ?? (leftovers.Count > 0 ? leftovers.Min() : null);
+            await outcomes.FailAsync(release.CatalogId, InterruptedMessage(pid, started: record?.RunId is not null, killed: leftovers.Count > 0)).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Stops running installers (their releases end in deploy/Error, retryable) and waits for the engine's work to end.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(_background.Keys).WaitAsync(TimeSpan.FromSeconds(20), timeProvider, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+            LogStopTimedOut(_background.Count);
+        }
+    }
+
+    /// <summary>Waits until no install, auto-deploy or post-install action runs (for tests and an orderly stop).</summary>
+    public async Task WhenIdleAsync(CancellationToken cancellationToken)
+    {
+        while (!_background.IsEmpty)
+        {
+            await Task.WhenAll(_background.Keys).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Runs engine work in the background, tracked so that a stop waits for it, with the engine's stopping token.</summary>
+    public void RunInBackground(Func<CancellationToken, Task> work)
+    {
+        if (_stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        Track(Task.Run(() => work(_stopping.Token), CancellationToken.None));
+    }
+
+    private void Track(Task task)
+    {
+        _background.TryAdd(task, 0);
+        task.ContinueWith(t => _background.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _stopping.Dispose();
+        }
+    }
+
+    [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "Deploy of {CatalogId} waits for a third-party installer to report through PUT /api/v2/deploy/{CatalogId}")]
+    private partial void LogWaitingForThirdParty(string catalogId);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Information, Message = "Install of {CatalogId} cancelled: {Message}")]
+    private partial void LogCancelled(string catalogId, string message);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Install of {CatalogId} did not run: {Reason}")]
+    private partial void LogInstallNotRun(string catalogId, string reason);
+
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Error, Message = "Install of {CatalogId} failed unexpectedly")]
+    private partial void LogInstallCrashed(string catalogId, Exception exception);
+
+    [LoggerMessage(EventId = 3040, Level = LogLevel.Information, Message = "Release {CatalogId} still waits in deploy for its third-party installer")]
+    private partial void LogStillWaitingForThirdParty(string catalogId);
+
+    [LoggerMessage(EventId = 3041, Level = LogLevel.Warning, Message = "Deploy engine stopped with {Count} task(s) still running")]
+    private partial void LogStopTimedOut(int count);
+}

@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Hosting;
+
+namespace GetApp.Agent.Core.Deploy;
+
+/// <summary>
+/// Re-evaluates installs left behind before the API answers (and auto-deploys that a stop interrupted), and stops
+/// running installers when the agent stops. Taking the <see cref="AutoDeployTrigger"/> here also makes it listen
+/// before any engine starts moving releases.
+/// </summary>
+public sealed class DeployEngineLifetime(DeployEngine engine, AutoDeployTrigger autoDeploy) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await engine.RecoverAsync(cancellationToken).ConfigureAwait(false);
+        engine.RunInBackground(autoDeploy.ResumeAsync);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => engine.StopAsync(cancellationToken);
+}

@@ -1,0 +1,73 @@
+using System.Text;
+using GetApp.Agent.Core.Deploy;
+
+namespace GetApp.Agent.Tests.Deploy;
+
+public sealed class InstallerOutputLogTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"getapp-log-{Guid.NewGuid():N}");
+
+    [Fact]
+    public void Write_SmallOutput_EverythingInFileAndTail()
+    {
+        var path = Path.Combine(_dir, "a.log");
+        using (var log = new InstallerOutputLog(path, "# header"))
+        {
+            log.Write("line 1\nline 2\n"u8);
+            Assert.Equal("line 1\nline 2", log.Tail(100));
+            Assert.Equal("line 2", log.Tail(8));
+            log.Complete("# footer");
+        }
+
+        Assert.Equal("# header\nline 1\nline 2\n\n# footer\n", File.ReadAllText(path));
+    }
+
+    [Fact]
+    public void Write_MoreThanHeadBytes_FileKeepsHeadOmissionNoteAndTail()
+    {
+        var path = Path.Combine(_dir, "b.log");
+        var chunk = Encoding.ASCII.GetBytes(new string('x', 1000) + "\n");
+        using (var log = new InstallerOutputLog(path, "#"))
+        {
+            for (var i = 0; i < 3000; i++)
+            {
+                log.Write(chunk);
+            }
+
+            log.Write("the end\n"u8);
+            Assert.EndsWith("the end", log.Tail(50));
+            log.Complete("# done");
+        }
+
+        var text = File.ReadAllText(path);
+        Assert.InRange(new FileInfo(path).Length, InstallerOutputLog.HeadBytes, InstallerOutputLog.HeadBytes + InstallerOutputLog.TailBytes + 200);
+        Assert.Contains("bytes of output omitted", text);
+        Assert.EndsWith("the end\n\n# done\n", text);
+    }
+
+    [Fact]
+    public void Constructor_PreviousLogExists_KeptAsDotOne()
+    {
+        var path = Path.Combine(_dir, "c.log");
+        using (var first = new InstallerOutputLog(path, "# first"))
+        {
+            first.Complete("");
+        }
+
+        using (var second = new InstallerOutputLog(path, "# second"))
+        {
+            second.Complete("");
+        }
+
+        Assert.StartsWith("# first", File.ReadAllText(path + ".1"));
+        Assert.StartsWith("# second", File.ReadAllText(path));
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir))
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+    }
+}
