@@ -20,7 +20,8 @@ public static class AgentCoreServiceCollectionExtensions
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(options);
-        services.AddSingleton(new DataDirectory(options.DataDir));
+        // Created by the container so that it is disposed with it: the data dir lock is released on shutdown (and on an in-process restart).
+        services.AddSingleton(_ => new DataDirectory(options.DataDir));
         services.AddSingleton(sp => new AgentDatabase(sp.GetRequiredService<DataDirectory>().Root));
         services.AddSingleton<SchemaMigrator>();
         services.AddSingleton<ReleaseStore>();
