@@ -19,7 +19,9 @@ public static class DeliveryServiceCollectionExtensions
                 AutomaticDecompression = DecompressionMethods.None,
                 ConnectTimeout = TimeSpan.FromSeconds(30),
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            });
+            })
+            // Per-request framework logs would print presigned URLs; the engine logs what matters, without query strings.
+            .RemoveAllLoggers();
         services.AddSingleton(sp => new ArtifactDownloader(sp.GetRequiredService<IHttpClientFactory>().CreateClient(ArtifactDownloader.HttpClientName)));
         services.AddSingleton<ArtifactDeliveryStore>();
         services.AddSingleton<DeliveryRunner>();

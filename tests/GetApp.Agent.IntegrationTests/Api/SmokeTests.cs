@@ -11,7 +11,8 @@ public class SmokeTests
         await using var agent = await TestAgent.StartAsync(RepoPaths.SampleCatalog);
         await agent.Get<GetApp.Agent.Core.Discovery.DiscoveryService>().DiscoverAsync(CancellationToken.None);
         var body = await agent.Client.GetStringAsync("/api/v2/device/offering");
-        Assert.Contains("7.demo-app@1.0.0", body);
+        // The pushed 7.demo-app is delivered on its own (and leaves the offering); the offered one stays listed.
+        Assert.Contains("3.demo-docs@0.9.0", body);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using GetApp.Agent.Core.Contracts;
 using GetApp.Agent.Core.Releases;
 using GetApp.Agent.Core.Storage;
 using GetApp.Agent.IntegrationTests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace GetApp.Agent.IntegrationTests.Delivery;
 
