@@ -188,7 +188,13 @@ public sealed partial class DeliveryEngine(
         catch (Exception e)
 #pragma warning restore CA1031
         {
+            // A bug must not leave the release looking busy forever: it ends in Error, and a start retries it.
             LogRunCrashed(run.RootId, e);
+            foreach (var member in run.Members)
+            {
+                Task fail = releases.MoveAsync(member, ReleaseAction.FailDelivery, new ReleaseChange { ErrMsg = $"internal error: {e.Message}" }, CancellationToken.None);
+                await fail.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
         }
         finally
         {
