@@ -110,7 +110,7 @@ printf 'median: curl %.3f s, agent %.3f s, ratio %.2f; agent peak RSS %d KiB (id
 # Rewrite this benchmark's section of docs/BENCHMARKS.md, keeping any other sections.
 doc="$REPO/docs/BENCHMARKS.md"; mkdir -p "$REPO/docs"; [[ -f "$doc" ]] || printf '# Benchmarks\n' > "$doc"
 section=$(cat <<MD
-<!-- delivery-download:begin -->
+<!-- delivery-download-${SIZE_MB}:begin -->
 ## Delivery: ${SIZE_MB} MiB download from a local nginx (\`bench/download.sh\`)
 
 Run on $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -r), $(dotnet --version) (Release build, JIT), nginx $(nginx -v 2>&1 | cut -d/ -f2).
@@ -125,16 +125,16 @@ Both read from nginx with the file in the page cache; ${RUNS} runs each, alterna
 | **ratio agent / curl** | **$(printf '%.2f' "$ratio")** | target ≤ 1.10 |
 
 Agent peak RSS (\`VmHWM\` of \`/proc/<pid>/status\`) after the ${SIZE_MB} MiB download: median $(printf '%d' "$rss_med") KiB,
-max $(printf '%d' "$rss_max") KiB; after start-up, before any download: $(printf '%d' "$idle_med") KiB. The download itself uses one
-pooled 256 KiB buffer, so the peak does not grow with the file size.
-<!-- delivery-download:end -->
+max $(printf '%d' "$rss_max") KiB; after start-up, before any download: $(printf '%d' "$idle_med") KiB. The download holds at most nine
+pooled 256 KiB buffers (a bounded read → write queue), so the peak does not grow with the file size.
+<!-- delivery-download-${SIZE_MB}:end -->
 MD
 )
-python3 - "$doc" "$section" <<'PY'
+python3 - "$doc" "$section" "$SIZE_MB" <<'PY'
 import re, sys
-path, section = sys.argv[1], sys.argv[2]
+path, section, size = sys.argv[1], sys.argv[2], sys.argv[3]
 text = open(path).read()
-pattern = re.compile(r"<!-- delivery-download:begin -->.*?<!-- delivery-download:end -->", re.S)
+pattern = re.compile(rf"<!-- delivery-download-{size}:begin -->.*?<!-- delivery-download-{size}:end -->", re.S)
 text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section + "\n"
 open(path, "w").write(text)
 PY

@@ -163,8 +163,10 @@ public sealed partial class DeliveryEngine(
                     _queued.Remove(catalogId);
                 }
 
-                if (_running.ContainsKey(catalogId))
+                if (_running.TryGetValue(catalogId, out var finishing))
                 {
+                    // The previous run of this release is still letting go (it just failed, or was paused): go again after it.
+                    _ = finishing.Completion.ContinueWith(_ => Enqueue(catalogId), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
                     continue;
                 }
 

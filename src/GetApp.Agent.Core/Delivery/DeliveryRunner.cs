@@ -386,7 +386,13 @@ public sealed partial class DeliveryRunner(
         if (!result.Succeeded)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            throw new DeliveryStoppedException(result.Message);
+            // After a crash during validation the release is already past these steps; its bytes are checked again anyway.
+            var alreadyPast = action is ReleaseAction.BeginDownload or ReleaseAction.BeginValidation
+                && result.Release?.Position is { State: ReleaseState.Delivery, DeliveryState: DeliveryState.Validation, DeliveryStatus: DeliveryStatus.InProgress };
+            if (!alreadyPast)
+            {
+                throw new DeliveryStoppedException(result.Message);
+            }
         }
     }
 
