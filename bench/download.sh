@@ -5,6 +5,7 @@
 #
 #   bench/download.sh            # 1 GiB, 5 runs
 #   SIZE_MB=256 RUNS=3 bench/download.sh
+#   AGENT_BIN=/path/to/native/getapp-agent bench/download.sh   # e.g. the Native AOT build (dotnet publish -r linux-x64)
 set -euo pipefail
 
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
@@ -25,9 +26,13 @@ trap cleanup EXIT
 
 command -v nginx >/dev/null || { echo "nginx is required (apt-get install -y nginx)" >&2; exit 1; }
 
-echo "== building the agent (Release)"
-dotnet build "$REPO/src/GetApp.Agent" -c Release -o "$WORK/agent" -v quiet -nologo >/dev/null
-AGENT=(dotnet "$WORK/agent/getapp-agent.dll")
+if [[ -n "${AGENT_BIN:-}" ]]; then
+  AGENT=("$AGENT_BIN"); FLAVOR="native"
+else
+  echo "== building the agent (Release)"
+  dotnet build "$REPO/src/GetApp.Agent" -c Release -o "$WORK/agent" -v quiet -nologo >/dev/null
+  AGENT=(dotnet "$WORK/agent/getapp-agent.dll"); FLAVOR="jit"
+fi
 
 echo "== generating ${SIZE_MB} MiB"
 mkdir -p "$WORK/www" "$WORK/nginx/logs" "$WORK/catalog"
@@ -110,10 +115,10 @@ printf 'median: curl %.3f s, agent %.3f s, ratio %.2f; agent peak RSS %d KiB (id
 # Rewrite this benchmark's section of docs/BENCHMARKS.md, keeping any other sections.
 doc="$REPO/docs/BENCHMARKS.md"; mkdir -p "$REPO/docs"; [[ -f "$doc" ]] || printf '# Benchmarks\n' > "$doc"
 section=$(cat <<MD
-<!-- delivery-download-${SIZE_MB}:begin -->
-## Delivery: ${SIZE_MB} MiB download from a local nginx (\`bench/download.sh\`)
+<!-- delivery-download-${SIZE_MB}-${FLAVOR}:begin -->
+## Delivery: ${SIZE_MB} MiB download from a local nginx, agent ${FLAVOR} (\`bench/download.sh\`)
 
-Run on $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -r), $(dotnet --version) (Release build, JIT), nginx $(nginx -v 2>&1 | cut -d/ -f2).
+Run on $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -r), $(dotnet --version), agent: $([[ $FLAVOR == jit ]] && echo "Release build on the JIT" || echo "$AGENT_BIN"), nginx $(nginx -v 2>&1 | cut -d/ -f2).
 The agent's time runs from the start request to the release being \`downloaded\`: download, SHA-256 while writing,
 size and hash check, fsync, rename into \`artsDirPath\`. curl writes to \`/dev/null\` (no disk, no hash).
 Both read from nginx with the file in the page cache; ${RUNS} runs each, alternating.
@@ -127,10 +132,10 @@ Both read from nginx with the file in the page cache; ${RUNS} runs each, alterna
 Agent peak RSS (\`VmHWM\` of \`/proc/<pid>/status\`) after the ${SIZE_MB} MiB download: median $(printf '%d' "$rss_med") KiB,
 max $(printf '%d' "$rss_max") KiB; after start-up, before any download: $(printf '%d' "$idle_med") KiB. The download holds at most nine
 pooled 256 KiB buffers (a bounded read → write queue), so the peak does not grow with the file size.
-<!-- delivery-download-${SIZE_MB}:end -->
+<!-- delivery-download-${SIZE_MB}-${FLAVOR}:end -->
 MD
 )
-python3 - "$doc" "$section" "$SIZE_MB" <<'PY'
+python3 - "$doc" "$section" "$SIZE_MB-$FLAVOR" <<'PY'
 import re, sys
 path, section, size = sys.argv[1], sys.argv[2], sys.argv[3]
 text = open(path).read()
