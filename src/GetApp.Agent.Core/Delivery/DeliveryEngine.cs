@@ -32,7 +32,7 @@ public sealed partial class DeliveryEngine(
     private CancellationToken _stopping = CancellationToken.None;
 
     /// <summary><c>offering</c>/<c>push</c>/<c>deleted</c>, or <c>delivery</c> with Error/Cancel → <c>delivery</c>, and queued.</summary>
-    public async Task<MoveResult> StartAsync(string catalogId, CancellationToken cancellationToken)
+    public async Task<MoveResult> StartDeliveryAsync(string catalogId, CancellationToken cancellationToken)
     {
         var result = await releases.MoveAsync(catalogId, ReleaseAction.StartDelivery, null, cancellationToken).ConfigureAwait(false);
         if (result.Succeeded)
@@ -45,7 +45,7 @@ public sealed partial class DeliveryEngine(
     }
 
     /// <summary>Pauses the release (and the run delivering it); partial bytes stay on disk for the resume.</summary>
-    public async Task<MoveResult> PauseAsync(string catalogId, CancellationToken cancellationToken)
+    public async Task<MoveResult> PauseDeliveryAsync(string catalogId, CancellationToken cancellationToken)
     {
         var result = await releases.MoveAsync(catalogId, ReleaseAction.PauseDelivery, null, cancellationToken).ConfigureAwait(false);
         if (!result.Succeeded)
@@ -61,7 +61,7 @@ public sealed partial class DeliveryEngine(
         return await ReloadAsync(result, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<MoveResult> ResumeAsync(string catalogId, CancellationToken cancellationToken)
+    public async Task<MoveResult> ResumeDeliveryAsync(string catalogId, CancellationToken cancellationToken)
     {
         var result = await releases.MoveAsync(catalogId, ReleaseAction.ResumeDelivery, null, cancellationToken).ConfigureAwait(false);
         if (result.Succeeded)
@@ -73,7 +73,7 @@ public sealed partial class DeliveryEngine(
     }
 
     /// <summary>Cancels the release (and the run delivering it) and discards its partial bytes.</summary>
-    public async Task<MoveResult> CancelAsync(string catalogId, CancellationToken cancellationToken)
+    public async Task<MoveResult> CancelDeliveryAsync(string catalogId, CancellationToken cancellationToken)
     {
         var result = await releases.MoveAsync(catalogId, ReleaseAction.CancelDelivery, null, cancellationToken).ConfigureAwait(false);
         if (!result.Succeeded)
@@ -95,7 +95,7 @@ public sealed partial class DeliveryEngine(
     }
 
     /// <summary><c>downloaded</c>/<c>uninstalled</c> → <c>deleted</c>; its artifacts folder is removed.</summary>
-    public async Task<MoveResult> DeleteAsync(string catalogId, CancellationToken cancellationToken)
+    public async Task<MoveResult> DeleteDeliveryAsync(string catalogId, CancellationToken cancellationToken)
     {
         var result = await releases.MoveAsync(catalogId, ReleaseAction.DeleteDelivery, null, cancellationToken).ConfigureAwait(false);
         if (result.Succeeded)
@@ -273,7 +273,7 @@ public sealed partial class DeliveryEngine(
             {
                 if (release.State is ReleaseState.Push || (autoTrigger && release.State is ReleaseState.Offering))
                 {
-                    await StartAsync(release.CatalogId, cancellationToken).ConfigureAwait(false);
+                    await StartDeliveryAsync(release.CatalogId, cancellationToken).ConfigureAwait(false);
                 }
             }
         }

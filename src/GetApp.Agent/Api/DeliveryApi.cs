@@ -12,15 +12,15 @@ internal static class DeliveryApi
     public static IEndpointRouteBuilder MapDeliveryApi(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/v2/delivery/start/{catalogId}", (string catalogId, DeliveryEngine engine, ReleaseService releases, CancellationToken ct) =>
-            ControlAsync(catalogId, engine.StartAsync, releases, ct));
+            ControlAsync(catalogId, engine.StartDeliveryAsync, releases, ct));
         app.MapPost("/api/v2/delivery/pause/{catalogId}", (string catalogId, DeliveryEngine engine, ReleaseService releases, CancellationToken ct) =>
-            ControlAsync(catalogId, engine.PauseAsync, releases, ct));
+            ControlAsync(catalogId, engine.PauseDeliveryAsync, releases, ct));
         app.MapPost("/api/v2/delivery/resume/{catalogId}", (string catalogId, DeliveryEngine engine, ReleaseService releases, CancellationToken ct) =>
-            ControlAsync(catalogId, engine.ResumeAsync, releases, ct));
+            ControlAsync(catalogId, engine.ResumeDeliveryAsync, releases, ct));
         app.MapPost("/api/v2/delivery/cancel/{catalogId}", (string catalogId, DeliveryEngine engine, ReleaseService releases, CancellationToken ct) =>
-            ControlAsync(catalogId, engine.CancelAsync, releases, ct));
+            ControlAsync(catalogId, engine.CancelDeliveryAsync, releases, ct));
         app.MapDelete("/api/v2/delivery/{catalogId}", (string catalogId, DeliveryEngine engine, ReleaseService releases, CancellationToken ct) =>
-            ControlAsync(catalogId, engine.DeleteAsync, releases, ct));
+            ControlAsync(catalogId, engine.DeleteDeliveryAsync, releases, ct));
         return app;
     }
 
