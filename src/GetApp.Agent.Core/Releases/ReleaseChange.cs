@@ -11,4 +11,10 @@ public sealed record ReleaseChange
     public long? Eta { get; init; }
     public int? DownloadDuration { get; init; }
     public string? ArtsDirPath { get; init; }
+
+    /// <summary>
+    /// The artifacts as delivered. A GetApp server names them only when a delivery is prepared (discovery carries none), and
+    /// the deploy engine finds the installer, and every file name, from this list.
+    /// </summary>
+    public IReadOnlyList<Upstream.ArtifactSpec>? Artifacts { get; init; }
 }

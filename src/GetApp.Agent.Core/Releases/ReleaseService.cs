@@ -91,6 +91,7 @@ public sealed class ReleaseService(ReleaseStore store, ReleaseProgressBoard prog
                 ErrMsg = change.ErrMsg ?? moved.ErrMsg,
                 DownloadDuration = change.DownloadDuration ?? moved.DownloadDuration,
                 ArtsDirPath = change.ArtsDirPath ?? moved.ArtsDirPath,
+                Artifacts = change.Artifacts ?? moved.Artifacts,
             };
         }
 

@@ -8,15 +8,22 @@ namespace GetApp.Agent.IntegrationTests.CommandLine;
 /// <summary>The client verbs, run as the real executable against a running agent.</summary>
 public sealed class ClientCommandsTests : IAsyncLifetime
 {
+    private readonly TestCatalog _catalog = new();
     private TestAgent _agent = null!;
 
     public async Task InitializeAsync()
     {
-        _agent = await TestAgent.StartAsync(RepoPaths.SampleCatalog);
+        // Offers only (nothing pushed), so the engines leave them where they are.
+        _catalog.Add("7.demo-app@1.0.0").Add("12.demo-runtime@2.1.0", dependedOnBy: ["7.demo-app@1.0.0"]).Write();
+        _agent = await TestAgent.StartAsync(_catalog.Path);
         await _agent.Get<DiscoveryService>().DiscoverAsync(CancellationToken.None);
     }
 
-    public async Task DisposeAsync() => await _agent.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        await _agent.DisposeAsync();
+        _catalog.Dispose();
+    }
 
     private async Task<(int ExitCode, string Out, string Err)> RunAsync(params string[] arguments)
     {
@@ -42,7 +49,7 @@ public sealed class ClientCommandsTests : IAsyncLifetime
 
         Assert.Equal(0, code);
         Assert.Contains("CATALOG ID", output);
-        Assert.Matches(@"7\.demo-app@1\.0\.0\s+push\s+Demo app\s+12\.demo-runtime@2\.1\.0", output);
+        Assert.Matches(@"7\.demo-app@1\.0\.0\s+offering\s+demo-app\s+12\.demo-runtime@2\.1\.0", output);
     }
 
     [Fact]

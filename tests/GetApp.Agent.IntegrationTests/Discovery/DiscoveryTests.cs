@@ -16,8 +16,9 @@ public sealed class DiscoveryTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        // Offers only: a pushed release is taken into delivery by the engine at once (see Trigger_AnswersTheV2DiscoveryShape).
         _catalog
-            .Add("7.app@1.0.0", isPush: true, files: new Dictionary<string, byte[]> { ["a.bin"] = [1, 2, 3] })
+            .Add("7.app@1.0.0", files: new Dictionary<string, byte[]> { ["a.bin"] = [1, 2, 3] })
             .Add("8.lib@2.0.0", dependedOnBy: ["7.app@1.0.0"], files: new Dictionary<string, byte[]> { ["l.bin"] = [4] })
             .Add("9.base@3.0.0", dependedOnBy: ["8.lib@2.0.0"])
             .Write();
@@ -35,7 +36,11 @@ public sealed class DiscoveryTests : IAsyncLifetime
     [Fact]
     public async Task Trigger_AnswersTheV2DiscoveryShape()
     {
-        var json = await HttpAssert.JsonAsync(await TriggerAsync());
+        using var catalog = new TestCatalog();
+        catalog.Add("7.app@1.0.0", isPush: true).Add("8.lib@2.0.0", dependedOnBy: ["7.app@1.0.0"]).Add("9.base@3.0.0", dependedOnBy: ["8.lib@2.0.0"]).Write();
+        await using var agent = await TestAgent.StartAsync(catalog.Path);
+
+        var json = await HttpAssert.JsonAsync(await agent.Client.PostAsync("/api/v2/triggers/discover-component", null));
 
         Assert.Equal(["offer", "push", "releases"], json.EnumerateObject().Select(p => p.Name));
         var releases = json.GetProperty("releases").EnumerateArray().ToList();
@@ -55,8 +60,8 @@ public sealed class DiscoveryTests : IAsyncLifetime
         var offering = await HttpAssert.JsonAsync(await _agent.Client.GetAsync("/api/v2/device/offering"));
 
         var byId = offering.EnumerateArray().ToDictionary(o => o.GetProperty("release").GetProperty("id").GetString()!);
-        Assert.Equal("push", byId["7.app@1.0.0"].GetProperty("state").GetString());
-        Assert.True(byId["7.app@1.0.0"].GetProperty("isPush").GetBoolean());
+        Assert.Equal("offering", byId["7.app@1.0.0"].GetProperty("state").GetString());
+        Assert.False(byId["7.app@1.0.0"].GetProperty("isPush").GetBoolean());
         Assert.Equal(["8.lib@2.0.0"], byId["7.app@1.0.0"].GetProperty("dependencies").EnumerateArray().Select(d => d.GetString()));
         Assert.Equal("offering", byId["8.lib@2.0.0"].GetProperty("state").GetString());
         Assert.Equal(["9.base@3.0.0"], byId["8.lib@2.0.0"].GetProperty("dependencies").EnumerateArray().Select(d => d.GetString()));

@@ -58,6 +58,12 @@ public sealed partial class GetAppServerDouble : IAsyncDisposable
     /// <summary>Every /api request waits this long before answering.</summary>
     public TimeSpan Delay { get; set; }
 
+    /// <summary>
+    /// While true, the report routes (updateDownloadStatus, updateDeployStatus) drop the connection, as an unreachable
+    /// server does, while discovery, prepare and the files still work: a whole delivery can run with its reports offline.
+    /// </summary>
+    public bool ReportsUnreachable { get; set; }
+
     /// <summary>prepareDelivery answers <c>start</c>, then preparedDelivery <c>inProgress</c> this many times, then <c>done</c>.</summary>
     public int PreparePolls { get; set; }
 
@@ -182,6 +188,13 @@ public sealed partial class GetAppServerDouble : IAsyncDisposable
                 if (Delay > TimeSpan.Zero)
                 {
                     await Task.Delay(Delay, context.RequestAborted);
+                }
+
+                if (ReportsUnreachable && context.Request.Path.Value!.EndsWith("Status", StringComparison.Ordinal))
+                {
+                    await Record(context, null, 0);
+                    context.Abort();
+                    return;
                 }
 
                 if (FailWith500)

@@ -18,6 +18,7 @@ public partial class GetAppServerUpstreamTests
     private const string App = "7.demo-app@1.0.0";
     private const string Lib = "8.demo-lib@2.1.0";
     private const string Withdrawn = "9.withdrawn@1.0.0";
+    private const string Pushed = "11.pushed@1.0.0";
     private const string Broken = "10.broken@0.1.0";
 
     [Fact]
@@ -64,14 +65,17 @@ public partial class GetAppServerUpstreamTests
     public async Task Discovery_ServerAnswer_RecordsOffersAndEdgesAndDropsWithdrawnOnesButNeverDeliveredOnes()
     {
         await using var server = await GetAppServerDouble.StartAsync();
-        server.AddRelease(App, isPush: true).AddRelease(Lib, dependedOnBy: [App]).AddRelease(Withdrawn).AddRelease(Broken, available: false);
+        // App is offered (a pushed one would be taken into delivery by the engine at once, see Pushed below).
+        server.AddRelease(App).AddRelease(Lib, dependedOnBy: [App]).AddRelease(Withdrawn).AddRelease(Broken, available: false).AddRelease(Pushed, isPush: true);
         server.LatestConfigSemVer = "1.4.0";
         server.Restrictions = [new JsonObject { ["id"] = "r-1", ["type"] = "restriction", ["name"] = "no battery" }];
         await using var agent = await server.StartAgentAsync();
         await ReportOutboxTests.WaitForReleaseAsync(agent, Withdrawn);
 
         var app = (await agent.Releases.FindAsync(App, CancellationToken.None))!;
-        Assert.Equal(ReleaseState.Push, app.State);
+        Assert.Equal(ReleaseState.Offering, app.State);
+        var pushed = (await agent.Releases.FindAsync(Pushed, CancellationToken.None))!;
+        Assert.True(pushed.IsPush);
         Assert.Equal([Lib], app.Dependencies);
         Assert.Equal(ReleaseState.Offering, (await agent.Releases.FindAsync(Lib, CancellationToken.None))!.State);
         Assert.Null(await agent.Releases.FindAsync(Broken, CancellationToken.None));

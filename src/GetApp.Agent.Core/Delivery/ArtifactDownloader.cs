@@ -1,0 +1,389 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Threading.Channels;
+
+namespace GetApp.Agent.Core.Delivery;
+
+/// <summary>What to fetch, and where its partial file lives.</summary>
+/// <param name="Validator">The ETag or Last-Modified seen when the bytes on disk were fetched; sent as <c>If-Range</c>.</param>
+public sealed record DownloadRequest(string ItemKey, Uri Source, long? ExpectedSize, string PartialPath, string? Validator);
+
+/// <summary>The artifact is complete on disk: its length and SHA-256 (of every byte in the file, resumed or not).</summary>
+public sealed record DownloadOutcome(long Length, byte[] Sha256);
+
+/// <summary>Callbacks of one download: the partial file's length as it grows, and a new validator from the server.</summary>
+public sealed record DownloadObserver(Action<long> OnLength, Action<string?> OnValidator);
+
+/// <summary>
+/// Streams one artifact into its partial file, hashing SHA-256 while writing, and resumes from the bytes already on disk:
+/// HTTP with <c>Range</c> guarded by <c>If-Range</c>, or a file of a local catalog from the same offset. One attempt per
+/// call; retries and backoff belong to the caller. Memory stays flat: one pooled buffer, whatever the file size.
+/// </summary>
+public sealed class ArtifactDownloader(HttpClient http)
+{
+    private const int BufferSize = 256 * 1024;
+    private const int MaxRedirects = 10;
+    private const int QueuedBuffers = 8;
+
+    /// <summary>The name of the <see cref="HttpClient"/> used for artifact downloads (its own handler: no cookies, no automatic redirects).</summary>
+    public const string HttpClientName = "GetApp.Agent.Delivery";
+
+    public async Task<DownloadOutcome> DownloadAsync(DownloadRequest request, DownloadObserver observer, TimeSpan stallTimeout, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(observer);
+        Directory.CreateDirectory(Path.GetDirectoryName(request.PartialPath)!);
+        await using var file = OpenPartial(request);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        try
+        {
+            var offset = file.Length;
+            if (request.ExpectedSize is { } expected && offset > expected)
+            {
+                offset = 0;
+            }
+
+            offset = await HashExistingAsync(file, offset, hash, buffer, cancellationToken).ConfigureAwait(false);
+            observer.OnLength(offset);
+
+            using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            stall.CancelAfter(stallTimeout);
+            var opened = await OpenAsync(request, offset, observer, stall.Token, stallTimeout, cancellationToken).ConfigureAwait(false);
+            await using var body = opened.Body;
+            using var response = opened.Response;
+            if (opened.Offset != offset)
+            {
+                // The source starts over (200 to a Range, a changed validator, 416): the bytes on disk are not the prefix any more.
+                offset = opened.Offset;
+                file.SetLength(offset);
+                hash.GetHashAndReset();
+                observer.OnLength(offset);
+            }
+
+            if (opened.AlreadyComplete)
+            {
+                return new DownloadOutcome(offset, hash.GetHashAndReset());
+            }
+
+            file.Position = offset;
+            var received = await CopyAsync(body, file, hash, offset, request.ExpectedSize, observer, stall, stallTimeout, cancellationToken).ConfigureAwait(false);
+            if (opened.ContentLength is { } announced && received < announced)
+            {
+                throw new DeliveryException($"the body ended after {received} of the {announced} bytes announced by Content-Length", retriable: true);
+            }
+
+            // Durable before anyone may rename it into artsDirPath.
+            file.Flush(flushToDisk: true);
+            return new DownloadOutcome(offset + received, hash.GetHashAndReset());
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Network reads and disk writes overlap: the reader hands filled buffers to one writer that appends and hashes them,
+    /// through a small bounded channel (memory stays at a few buffers whatever the file size). Whatever was received is on
+    /// disk and in the hash before this returns or throws, so a resume continues from an exact prefix.
+    /// </summary>
+    private static async Task<long> CopyAsync(Stream body, FileStream file, IncrementalHash hash, long offset, long? expectedSize,
+        DownloadObserver observer, CancellationTokenSource stall, TimeSpan stallTimeout, CancellationToken cancellationToken)
+    {
+        var chunks = Channel.CreateBounded<(byte[] Buffer, int Count)>(new BoundedChannelOptions(QueuedBuffers) { SingleReader = true, SingleWriter = true });
+        var written = 0L;
+        var writer = Task.Run(async () =>
+        {
+            try
+            {
+                while (await chunks.Reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+                {
+                    while (chunks.Reader.TryRead(out var chunk))
+                    {
+                        try
+                        {
+                            file.Write(chunk.Buffer, 0, chunk.Count);
+                            hash.AppendData(chunk.Buffer, 0, chunk.Count);
+                        }
+                        finally
+                        {
+                            ArrayPool<byte>.Shared.Return(chunk.Buffer);
+                        }
+
+                        written += chunk.Count;
+                        observer.OnLength(offset + written);
+                    }
+                }
+            }
+            catch (IOException e)
+            {
+                chunks.Writer.TryComplete(e);
+                while (chunks.Reader.TryRead(out var left))
+                {
+                    ArrayPool<byte>.Shared.Return(left.Buffer);
+                }
+
+                throw new DeliveryException($"cannot write the partial file {file.Name}: {e.Message}", retriable: false, e);
+            }
+        }, CancellationToken.None);
+
+        var received = 0L;
+        try
+        {
+            while (true)
+            {
+                var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+                int read;
+                try
+                {
+                    stall.CancelAfter(stallTimeout);
+                    read = await body.ReadAsync(buffer.AsMemory(0, BufferSize), stall.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    throw Stalled(stallTimeout, offset + received);
+                }
+                catch (Exception e) when (e is IOException or HttpRequestException)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    throw new DeliveryException($"the connection failed after {offset + received} bytes: {e.Message}", retriable: true, e);
+                }
+                catch
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    throw;
+                }
+
+                if (read == 0)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    break;
+                }
+
+                if (expectedSize is { } size && offset + received + read > size)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    throw new DeliveryException($"the source sent more than the expected {size} bytes", retriable: false);
+                }
+
+                try
+                {
+                    await chunks.Writer.WriteAsync((buffer, read), CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (ChannelClosedException)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    break;
+                }
+
+                received += read;
+            }
+        }
+        finally
+        {
+            chunks.Writer.TryComplete();
+            // Let the writer finish what was received (its failure, if any, is the one that surfaces).
+            await writer.ConfigureAwait(false);
+        }
+
+        return received;
+    }
+
+    /// <summary>Opens the partial file; a new one is preallocated to the expected size (fewer, larger extents; far faster appends).</summary>
+    private static FileStream OpenPartial(DownloadRequest request)
+    {
+        try
+        {
+            var exists = File.Exists(request.PartialPath);
+            return new FileStream(request.PartialPath, new FileStreamOptions
+            {
+                Mode = exists ? FileMode.Open : FileMode.CreateNew,
+                Access = FileAccess.ReadWrite,
+                Share = FileShare.Read,
+                BufferSize = 0,
+                PreallocationSize = exists ? 0 : request.ExpectedSize ?? 0,
+            });
+        }
+        catch (IOException e)
+        {
+            throw new DeliveryException($"cannot create the partial file {request.PartialPath}: {e.Message}", retriable: false, e);
+        }
+    }
+
+    private static DeliveryException Stalled(TimeSpan stallTimeout, long at) =>
+        new($"the download stalled: no data for {stallTimeout.TotalSeconds:0.#} s (at byte {at})", retriable: true);
+
+    /// <summary>Feeds the bytes already on disk to the hash, so a resumed download still yields the hash of the whole file.</summary>
+    private static async Task<long> HashExistingAsync(FileStream file, long length, IncrementalHash hash, byte[] buffer, CancellationToken cancellationToken)
+    {
+        file.Position = 0;
+        var done = 0L;
+        while (done < length)
+        {
+            var read = await file.ReadAsync(buffer.AsMemory(0, (int)Math.Min(BufferSize, length - done)), cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                break;
+            }
+
+            hash.AppendData(buffer, 0, read);
+            done += read;
+        }
+
+        return done;
+    }
+
+    private sealed record OpenedSource(Stream Body, long Offset, long? ContentLength, HttpResponseMessage? Response, bool AlreadyComplete = false);
+
+    private async Task<OpenedSource> OpenAsync(DownloadRequest request, long offset, DownloadObserver observer, CancellationToken stallToken, TimeSpan stallTimeout, CancellationToken cancellationToken)
+    {
+        if (request.Source.IsFile)
+        {
+            return OpenFile(request.Source.LocalPath, offset, request.ExpectedSize);
+        }
+
+        try
+        {
+            return await OpenHttpAsync(request, offset, observer, stallToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw Stalled(stallTimeout, offset);
+        }
+    }
+
+    private static OpenedSource OpenFile(string path, long offset, long? expectedSize)
+    {
+        FileStream source;
+        try
+        {
+            source = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DeliveryException($"cannot read {path}: {e.Message}", retriable: true, e);
+        }
+
+        if (offset > source.Length)
+        {
+            offset = 0;
+        }
+
+        source.Position = offset;
+        return new OpenedSource(source, offset, source.Length - offset, null, AlreadyComplete: expectedSize == offset && offset == source.Length);
+    }
+
+    private async Task<OpenedSource> OpenHttpAsync(DownloadRequest request, long offset, DownloadObserver observer, CancellationToken cancellationToken)
+    {
+        var uri = request.Source;
+        var credentials = CredentialsOf(uri);
+        var credentialsAuthority = uri.GetLeftPart(UriPartial.Authority);
+        var validator = request.Validator;
+        for (var hop = 0; hop <= MaxRedirects; hop++)
+        {
+            using var message = new HttpRequestMessage(HttpMethod.Get, WithoutUserInfo(uri));
+            if (offset > 0)
+            {
+                message.Headers.Range = new RangeHeaderValue(offset, null);
+                if (validator is not null)
+                {
+                    message.Headers.IfRange = validator.StartsWith('"')
+                        ? new RangeConditionHeaderValue(EntityTagHeaderValue.Parse(validator))
+                        : new RangeConditionHeaderValue(DateTimeOffset.Parse(validator, System.Globalization.CultureInfo.InvariantCulture));
+                }
+            }
+
+            // Credentials (user info of the prepared URL) go only to the host they were given for, never across a redirect.
+            if (credentials is not null && uri.GetLeftPart(UriPartial.Authority) == credentialsAuthority)
+            {
+                message.Headers.Authorization = new AuthenticationHeaderValue("Basic", credentials);
+            }
+
+            HttpResponseMessage response;
+            try
+            {
+                response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpRequestException e)
+            {
+                throw new DeliveryException($"cannot reach {Describe(uri)}: {e.Message}", retriable: true, e);
+            }
+
+            var status = (int)response.StatusCode;
+            if (status is >= 300 and < 400 && response.Headers.Location is { } location)
+            {
+                response.Dispose();
+                uri = location.IsAbsoluteUri ? location : new Uri(uri, location);
+                if (uri.Scheme is not ("http" or "https"))
+                {
+                    throw new DeliveryException($"redirected to an unsupported URL scheme '{uri.Scheme}'", retriable: false);
+                }
+
+                continue;
+            }
+
+            switch (response.StatusCode)
+            {
+                case HttpStatusCode.PartialContent:
+                    if (response.Content.Headers.ContentRange is { From: { } from } && from == offset)
+                    {
+                        observer.OnValidator(ValidatorOf(response));
+                        return new OpenedSource(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), offset, response.Content.Headers.ContentLength, response);
+                    }
+
+                    // A range we did not ask for: start over without one.
+                    response.Dispose();
+                    offset = 0;
+                    continue;
+                case HttpStatusCode.OK:
+                    // Either a server that ignores Range, or If-Range said the file changed: the whole file comes, from zero.
+                    observer.OnValidator(ValidatorOf(response));
+                    return new OpenedSource(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), 0, response.Content.Headers.ContentLength, response);
+                case HttpStatusCode.RequestedRangeNotSatisfiable:
+                    response.Dispose();
+                    if (request.ExpectedSize == offset && offset > 0)
+                    {
+                        return new OpenedSource(Stream.Null, offset, 0, null, AlreadyComplete: true);
+                    }
+
+                    if (offset == 0)
+                    {
+                        throw new DeliveryException($"HTTP 416 from {Describe(uri)} for a request without Range", retriable: true);
+                    }
+
+                    offset = 0;
+                    validator = null;
+                    continue;
+                case HttpStatusCode.Forbidden:
+                    response.Dispose();
+                    throw new SourceExpiredException($"HTTP 403 Forbidden from {Describe(uri)} (expired URL?)");
+                default:
+                    response.Dispose();
+                    var retriable = status >= 500 || response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests;
+                    throw new DeliveryException($"HTTP {status} {response.ReasonPhrase} from {Describe(uri)}", retriable);
+            }
+        }
+
+        throw new DeliveryException($"more than {MaxRedirects} redirects from {Describe(request.Source)}", retriable: false);
+    }
+
+    /// <summary>A strong ETag, else Last-Modified: what If-Range accepts. Weak ETags cannot guard a range.</summary>
+    private static string? ValidatorOf(HttpResponseMessage response) =>
+        response.Headers.ETag is { IsWeak: false } etag ? etag.Tag
+        : response.Content.Headers.LastModified is { } modified ? modified.ToString("R", System.Globalization.CultureInfo.InvariantCulture)
+        : null;
+
+    private static string? CredentialsOf(Uri uri) =>
+        uri.UserInfo is { Length: > 0 } info ? Convert.ToBase64String(Encoding.UTF8.GetBytes(Uri.UnescapeDataString(info))) : null;
+
+    private static Uri WithoutUserInfo(Uri uri) =>
+        uri.UserInfo.Length == 0 ? uri : new UriBuilder(uri) { UserName = "", Password = "" }.Uri;
+
+    /// <summary>The URL without user info or query (presigned signatures do not belong in logs or errMsg).</summary>
+    internal static string Describe(Uri uri) => uri.IsAbsoluteUri ? WithoutUserInfo(uri).GetLeftPart(UriPartial.Path) : uri.ToString();
+}

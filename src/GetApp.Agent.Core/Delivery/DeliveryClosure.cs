@@ -1,0 +1,49 @@
+using GetApp.Agent.Core.Releases;
+
+namespace GetApp.Agent.Core.Delivery;
+
+/// <summary>
+/// The releases a delivery of a root has to bring: its dependencies (transitively), leaf → root, each once, without the
+/// ones already on the device (downloaded, deploy, installed, uninstalled: their files are here).
+/// </summary>
+public static class DeliveryClosure
+{
+    /// <summary>True when the release's artifacts are already on the device.</summary>
+    public static bool IsDelivered(ReleaseRecord release) =>
+        release.State is ReleaseState.Downloaded or ReleaseState.Deploy or ReleaseState.Installed or ReleaseState.Uninstalled;
+
+    /// <summary>Leaf → root order of what still has to be delivered (the root last). Throws when a dependency is unknown.</summary>
+    public static IReadOnlyList<ReleaseRecord> Resolve(string rootId, IReadOnlyDictionary<string, ReleaseRecord> releases)
+    {
+        ArgumentNullException.ThrowIfNull(releases);
+        var order = new List<ReleaseRecord>();
+        var visited = new HashSet<string>(StringComparer.Ordinal);
+        Visit(rootId, rootId);
+        return order;
+
+        void Visit(string id, string requiredBy)
+        {
+            if (!visited.Add(id))
+            {
+                return;
+            }
+
+            if (!releases.TryGetValue(id, out var release))
+            {
+                throw new ReleaseDeliveryFailedException(id, $"dependency '{id}' of '{requiredBy}' is not offered to this device");
+            }
+
+            if (id != rootId && IsDelivered(release))
+            {
+                return;
+            }
+
+            foreach (var dependency in release.Dependencies)
+            {
+                Visit(dependency, id);
+            }
+
+            order.Add(release);
+        }
+    }
+}

@@ -1,0 +1,439 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using GetApp.Agent.Core.Hosting;
+using GetApp.Agent.Core.Releases;
+using GetApp.Agent.Core.Settings;
+using GetApp.Agent.Core.Storage;
+using GetApp.Agent.Core.Upstream;
+using Microsoft.Extensions.Logging;
+
+namespace GetApp.Agent.Core.Delivery;
+
+/// <summary>
+/// Runs the delivery of one root: its closure leaf → root, each release through prepare → download → validation → done.
+/// The root's position and progress describe the whole closure; a failing dependency fails the root with its name.
+/// </summary>
+public sealed partial class DeliveryRunner(
+    ReleaseService releases,
+    IUpstream upstream,
+    ArtifactDownloader downloader,
+    ArtifactDeliveryStore artifactStore,
+    DataDirectory dataDirectory,
+    LiveSettings settings,
+    TimeProvider timeProvider,
+    ILogger<DeliveryRunner> logger)
+{
+    private static readonly TimeSpan PublishInterval = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan PersistInterval = TimeSpan.FromSeconds(2);
+    private const int MaxReprepares = 3;
+
+    // Two roots sharing a dependency never download it twice: the second waits, then sees it delivered.
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _releaseLocks = new(StringComparer.Ordinal);
+
+    /// <summary>The partial files of a release: kept across restarts so downloads resume.</summary>
+    public string PartialDirOf(string catalogId) => Path.Combine(dataDirectory.PartialDir, FileSafeName.From(catalogId));
+
+    public async Task RunAsync(DeliveryRun run, CancellationToken stopping)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        var token = run.Token;
+        var root = await releases.FindAsync(run.RootId, token).ConfigureAwait(false);
+        if (root?.Position is not { State: ReleaseState.Delivery, DeliveryStatus: DeliveryStatus.Start or DeliveryStatus.InProgress })
+        {
+            return;
+        }
+
+        var current = run.RootId;
+        var limit = TimeSpan.FromMinutes(settings.Current.DeliveryTimeoutMins);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+        timeout.CancelAfter(limit);
+        DeliveryProgress? progress = null;
+        using var publisherStop = new CancellationTokenSource();
+        Task publisher = Task.CompletedTask;
+        try
+        {
+            var all = (await releases.ListAsync(token).ConfigureAwait(false)).ToDictionary(r => r.CatalogId, StringComparer.Ordinal);
+            var closure = DeliveryClosure.Resolve(run.RootId, all);
+            run.Members = closure.Select(r => r.CatalogId).ToList();
+            foreach (var member in closure.Where(m => m.CatalogId != run.RootId))
+            {
+                current = member.CatalogId;
+                await BringIntoDeliveryAsync(member, token).ConfigureAwait(false);
+            }
+
+            var plans = new List<(ReleaseRecord Release, IReadOnlyList<PreparedArtifact> Artifacts)>();
+            foreach (var member in closure)
+            {
+                current = member.CatalogId;
+                plans.Add((member, await PrepareAsync(member.CatalogId, timeout.Token).ConfigureAwait(false)));
+            }
+
+            current = run.RootId;
+            CheckFreeSpace(run.RootId, plans);
+            progress = new DeliveryProgress(plans.SelectMany(p => p.Artifacts.Select(a => (p.Release.CatalogId, a.Spec.ItemKey, a.Spec.Size ?? 0))));
+            await MoveAsync(run.RootId, ReleaseAction.BeginDownload, null, token).ConfigureAwait(false);
+            LogDeliveryStarted(run.RootId, closure.Count, progress.TotalBytes);
+            publisher = PublishProgressAsync(run.RootId, () => current, progress, publisherStop.Token);
+            foreach (var (member, artifacts) in plans)
+            {
+                current = member.CatalogId;
+                await DeliverReleaseAsync(member.CatalogId, member.CatalogId == run.RootId, artifacts, progress, timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (ReleaseDeliveryFailedException failure)
+        {
+            await FailAsync(run.RootId, failure.CatalogId, failure.Message).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !token.IsCancellationRequested)
+        {
+            await FailAsync(run.RootId, current, $"the delivery timed out after {limit.TotalMinutes:0} min (deliveryTimeoutMins)").ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            // Paused, cancelled or shutting down: the engine decides what happens to the state and files.
+        }
+        catch (DeliveryStoppedException stopped)
+        {
+            LogDeliveryStopped(run.RootId, stopped.Message);
+        }
+        finally
+        {
+            await publisherStop.CancelAsync().ConfigureAwait(false);
+            await publisher.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (progress is not null)
+            {
+                await PersistProgressAsync(run.RootId, current, progress, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            foreach (var member in run.Members)
+            {
+                releases.Progress.Clear(member);
+            }
+        }
+    }
+
+    private async Task BringIntoDeliveryAsync(ReleaseRecord member, CancellationToken cancellationToken)
+    {
+        var action = member.Position switch
+        {
+            { State: ReleaseState.Delivery, DeliveryStatus: DeliveryStatus.Start or DeliveryStatus.InProgress } => (ReleaseAction?)null,
+            { State: ReleaseState.Delivery, DeliveryStatus: DeliveryStatus.Pause } => ReleaseAction.ResumeDelivery,
+            _ => ReleaseAction.StartDelivery,
+        };
+        if (action is { } a)
+        {
+            await MoveAsync(member.CatalogId, a, null, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Asks the upstream where the artifacts are, polling while it is still preparing (a GetApp server may take a while).</summary>
+    private async Task<IReadOnlyList<PreparedArtifact>> PrepareAsync(string catalogId, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            PreparedDelivery prepared;
+            try
+            {
+                prepared = await upstream.PrepareDeliveryAsync(catalogId, cancellationToken).ConfigureAwait(false);
+            }
+            catch (UpstreamException e)
+            {
+                throw new ReleaseDeliveryFailedException(catalogId, $"prepare failed: {e.Message}");
+            }
+
+            switch (prepared.Status)
+            {
+                case PrepareStatus.Done:
+                    foreach (var artifact in prepared.Artifacts)
+                    {
+                        if (DeliverySources.Check(artifact.Source) is { } problem)
+                        {
+                            throw new ReleaseDeliveryFailedException(catalogId, $"artifact '{artifact.Spec.ItemKey}': {problem}");
+                        }
+                    }
+
+                    return prepared.Artifacts;
+                case PrepareStatus.Error:
+                    throw new ReleaseDeliveryFailedException(catalogId, $"prepare failed: {prepared.Error ?? "the upstream could not prepare the release"}");
+                default:
+                    await Task.Delay(TimeSpan.FromSeconds(settings.Current.QueryStatusIntervalSec), timeProvider, cancellationToken).ConfigureAwait(false);
+                    break;
+            }
+        }
+    }
+
+    private void CheckFreeSpace(string rootId, IReadOnlyList<(ReleaseRecord Release, IReadOnlyList<PreparedArtifact> Artifacts)> plans)
+    {
+        var needed = 0L;
+        foreach (var (release, artifacts) in plans)
+        {
+            var declared = release.Release["metadata"] is JsonObject metadata ? ReleaseStatusMapper.Number(metadata, "totalSize") : null;
+            var size = declared is { } total ? (long)total : artifacts.Sum(a => a.Spec.Size ?? 0);
+            var dir = PartialDirOf(release.CatalogId);
+            var onDisk = Directory.Exists(dir) ? new DirectoryInfo(dir).EnumerateFiles().Sum(f => f.Length) : 0;
+            needed += Math.Max(0, size - onDisk);
+        }
+
+        var buffer = settings.Current.DeliveryStorageBufferBytes;
+        Directory.CreateDirectory(dataDirectory.PartialDir);
+        var available = new DriveInfo(dataDirectory.PartialDir).AvailableFreeSpace;
+        if (needed + buffer > available)
+        {
+            throw new ReleaseDeliveryFailedException(rootId,
+                $"not enough free space in {dataDirectory.Root}: {needed + buffer} bytes required ({needed} for the artifacts + {buffer} deliveryStorageBufferBytes), {available} available");
+        }
+    }
+
+    private async Task DeliverReleaseAsync(string catalogId, bool isRoot, IReadOnlyList<PreparedArtifact> artifacts, DeliveryProgress progress, CancellationToken cancellationToken)
+    {
+        var gate = _releaseLocks.GetOrAdd(catalogId, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var release = await releases.FindAsync(catalogId, cancellationToken).ConfigureAwait(false);
+            if (release is not null && !isRoot && DeliveryClosure.IsDelivered(release))
+            {
+                // Another delivery brought it while this one waited.
+                foreach (var artifact in artifacts)
+                {
+                    progress.Complete(catalogId, artifact.Spec.ItemKey, artifact.Spec.Size ?? 0);
+                }
+
+                return;
+            }
+
+            if (!isRoot)
+            {
+                await MoveAsync(catalogId, ReleaseAction.BeginDownload, null, cancellationToken).ConfigureAwait(false);
+            }
+
+            var started = timeProvider.GetTimestamp();
+            var names = ArtifactFiles.Plan(artifacts.Select(a => a.Spec).ToList());
+            var partialDir = PartialDirOf(catalogId);
+            var results = new List<(PreparedArtifact Artifact, string Partial, DownloadOutcome Outcome)>();
+            var current = artifacts.ToList();
+            for (var i = 0; i < current.Count; i++)
+            {
+                var partial = Path.Combine(partialDir, names[current[i].Spec.ItemKey] + ".part");
+                var (artifact, outcome) = await DownloadWithRetriesAsync(catalogId, current[i], names[current[i].Spec.ItemKey], partial, progress, cancellationToken).ConfigureAwait(false);
+                current[i] = artifact;
+                results.Add((artifact, partial, outcome));
+            }
+
+            await MoveAsync(catalogId, ReleaseAction.BeginValidation, null, cancellationToken).ConfigureAwait(false);
+            foreach (var (artifact, partial, outcome) in results)
+            {
+                if (DeliveryValidator.Check(artifact.Spec, outcome.Length, outcome.Sha256) is { } problem)
+                {
+                    // Corrupt or truncated bytes are never kept, let alone moved into artsDirPath.
+                    DeleteQuietly(partialDir);
+                    await artifactStore.DeleteAsync(catalogId, CancellationToken.None).ConfigureAwait(false);
+                    throw new ReleaseDeliveryFailedException(catalogId, problem);
+                }
+            }
+
+            var artsDir = dataDirectory.ArtifactsDirOf(catalogId);
+            Directory.CreateDirectory(artsDir);
+            foreach (var (artifact, partial, _) in results)
+            {
+                // The partial file was fsynced when its last byte was written; the rename is atomic within the data dir.
+                File.Move(partial, Path.Combine(artsDir, names[artifact.Spec.ItemKey]), overwrite: true);
+            }
+
+            DeleteQuietly(partialDir);
+            await artifactStore.DeleteAsync(catalogId, CancellationToken.None).ConfigureAwait(false);
+            var seconds = (int)Math.Round(timeProvider.GetElapsedTime(started).TotalSeconds);
+            if (isRoot)
+            {
+                await PersistProgressAsync(catalogId, catalogId, progress, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            // The list the file names were planned from is stored with the release: deploy derives the same names from it.
+            var delivered = new ReleaseChange { DownloadDuration = seconds, ArtsDirPath = artsDir, Artifacts = artifacts.Select(a => a.Spec).ToList() };
+            await MoveAsync(catalogId, ReleaseAction.CompleteDelivery, delivered, CancellationToken.None).ConfigureAwait(false);
+            LogReleaseDelivered(catalogId, results.Sum(r => r.Outcome.Length), seconds, artsDir);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<(PreparedArtifact Artifact, DownloadOutcome Outcome)> DownloadWithRetriesAsync(
+        string catalogId, PreparedArtifact artifact, string fileName, string partial, DeliveryProgress progress, CancellationToken cancellationToken)
+    {
+        var itemKey = artifact.Spec.ItemKey;
+        var failures = 0;
+        var reprepares = 0;
+        var validator = await artifactStore.FindValidatorAsync(catalogId, itemKey, cancellationToken).ConfigureAwait(false);
+        while (true)
+        {
+            var current = settings.Current;
+            var lengthBefore = File.Exists(partial) ? new FileInfo(partial).Length : 0;
+            var lastLength = lengthBefore;
+            var observer = new DownloadObserver(
+                length =>
+                {
+                    lastLength = length;
+                    progress.Report(catalogId, itemKey, length);
+                },
+                v => validator = v);
+            try
+            {
+                await artifactStore.SaveAsync(catalogId, itemKey, fileName, artifact.Source.ToString(), artifact.Spec.Size, lengthBefore, null, "download", cancellationToken).ConfigureAwait(false);
+                var request = new DownloadRequest(itemKey, artifact.Source, artifact.Spec.Size, partial, validator);
+                var outcome = await downloader.DownloadAsync(request, observer, TimeSpan.FromSeconds(current.StallTimeoutSecs), cancellationToken).ConfigureAwait(false);
+                await artifactStore.SaveAsync(catalogId, itemKey, fileName, artifact.Source.ToString(), artifact.Spec.Size, outcome.Length, validator, "downloaded", CancellationToken.None).ConfigureAwait(false);
+                return (artifact, outcome);
+            }
+            catch (SourceExpiredException expired)
+            {
+                if (++reprepares > MaxReprepares)
+                {
+                    throw new ReleaseDeliveryFailedException(catalogId, $"artifact '{itemKey}': {expired.Message}, still after preparing the release again {MaxReprepares} times");
+                }
+
+                LogSourceExpired(catalogId, itemKey);
+                var fresh = await PrepareAsync(catalogId, cancellationToken).ConfigureAwait(false);
+                artifact = fresh.FirstOrDefault(a => a.Spec.ItemKey == itemKey)
+                    ?? throw new ReleaseDeliveryFailedException(catalogId, $"artifact '{itemKey}' is no longer part of the prepared release");
+            }
+            catch (DeliveryException e) when (e.Retriable)
+            {
+                await SaveLengthAsync(catalogId, itemKey, fileName, artifact, lastLength, validator).ConfigureAwait(false);
+                // An attempt that moved the file forward is not a failure to count: a flaky link still finishes.
+                if (lastLength <= lengthBefore)
+                {
+                    failures++;
+                }
+
+                if (failures > current.DownloadRetryCount)
+                {
+                    throw new ReleaseDeliveryFailedException(catalogId, $"artifact '{itemKey}': {e.Message} (gave up after {current.DownloadRetryCount} retries)");
+                }
+
+                var delay = RetryBackoff.Delay(current.DeliveryRetryDelaySecs, Math.Max(1, failures), Random.Shared.NextDouble());
+                LogRetrying(catalogId, itemKey, e.Message, delay.TotalSeconds);
+                await Task.Delay(delay, timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+            catch (DeliveryException e)
+            {
+                DeleteQuietly(partial);
+                await artifactStore.ClearValidatorAsync(catalogId, itemKey, CancellationToken.None).ConfigureAwait(false);
+                throw new ReleaseDeliveryFailedException(catalogId, $"artifact '{itemKey}': {e.Message}");
+            }
+            catch (OperationCanceledException)
+            {
+                await SaveLengthAsync(catalogId, itemKey, fileName, artifact, lastLength, validator).ConfigureAwait(false);
+                throw;
+            }
+        }
+    }
+
+    private Task SaveLengthAsync(string catalogId, string itemKey, string fileName, PreparedArtifact artifact, long length, string? validator) =>
+        artifactStore.SaveAsync(catalogId, itemKey, fileName, artifact.Source.ToString(), artifact.Spec.Size, length, validator, "download", CancellationToken.None);
+
+    /// <summary>Shows progress on the API twice a second; writes it to the database every two seconds (never per chunk).</summary>
+    private async Task PublishProgressAsync(string rootId, Func<string> current, DeliveryProgress progress, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(PublishInterval, timeProvider);
+        var lastPersist = timeProvider.GetTimestamp();
+        Publish();
+        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+        {
+            Publish();
+            if (timeProvider.GetElapsedTime(lastPersist) >= PersistInterval)
+            {
+                lastPersist = timeProvider.GetTimestamp();
+                await PersistProgressAsync(rootId, current(), progress, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        void Publish()
+        {
+            var (percent, eta) = progress.Sample(timeProvider.GetTimestamp(), timeProvider.TimestampFrequency);
+            releases.Progress.Set(rootId, percent, eta);
+            var member = current();
+            if (member != rootId)
+            {
+                releases.Progress.Set(member, progress.PercentOf(member), null);
+            }
+        }
+    }
+
+    private async Task PersistProgressAsync(string rootId, string member, DeliveryProgress progress, CancellationToken cancellationToken)
+    {
+        var live = releases.Progress.Get(rootId);
+        var percent = Math.Max(live?.Progress ?? 0, 100.0 * progress.DoneBytes / Math.Max(1, progress.TotalBytes));
+        await releases.SaveProgressAsync(rootId, ReleaseState.Delivery, Math.Min(percent, 100), live?.Eta, cancellationToken).ConfigureAwait(false);
+        if (member != rootId)
+        {
+            await releases.SaveProgressAsync(member, ReleaseState.Delivery, progress.PercentOf(member), null, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task FailAsync(string rootId, string failedId, string message)
+    {
+        LogDeliveryFailed(failedId, message);
+        await releases.MoveAsync(failedId, ReleaseAction.FailDelivery, new ReleaseChange { ErrMsg = message }, CancellationToken.None).ConfigureAwait(false);
+        if (failedId != rootId)
+        {
+            await releases.MoveAsync(rootId, ReleaseAction.FailDelivery, new ReleaseChange { ErrMsg = $"dependency '{failedId}' failed: {message}" }, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private async Task MoveAsync(string catalogId, ReleaseAction action, ReleaseChange? change, CancellationToken cancellationToken)
+    {
+        var result = await releases.MoveAsync(catalogId, action, change, cancellationToken).ConfigureAwait(false);
+        if (!result.Succeeded)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            // After a crash during validation the release is already past these steps; its bytes are checked again anyway.
+            var alreadyPast = action is ReleaseAction.BeginDownload or ReleaseAction.BeginValidation
+                && result.Release?.Position is { State: ReleaseState.Delivery, DeliveryState: DeliveryState.Validation, DeliveryStatus: DeliveryStatus.InProgress };
+            if (!alreadyPast)
+            {
+                throw new DeliveryStoppedException(result.Message);
+            }
+        }
+    }
+
+    internal static void DeleteQuietly(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path))
+            {
+                Directory.Delete(path, recursive: true);
+            }
+            else if (File.Exists(path))
+            {
+                File.Delete(path);
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    [LoggerMessage(EventId = 2000, Level = LogLevel.Information, Message = "Delivery of {CatalogId}: {Count} release(s), {Bytes} bytes to fetch")]
+    private partial void LogDeliveryStarted(string catalogId, int count, long bytes);
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Delivered {CatalogId}: {Bytes} bytes in {Seconds} s into {ArtsDir}")]
+    private partial void LogReleaseDelivered(string catalogId, long bytes, int seconds, string artsDir);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Delivery of {CatalogId} failed: {Reason}")]
+    private partial void LogDeliveryFailed(string catalogId, string reason);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Download of {CatalogId} / {ItemKey} failed: {Reason}; retrying in {DelaySecs:0.#} s")]
+    private partial void LogRetrying(string catalogId, string itemKey, string reason, double delaySecs);
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Information, Message = "The URL of {CatalogId} / {ItemKey} expired (403); preparing the release again")]
+    private partial void LogSourceExpired(string catalogId, string itemKey);
+
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Information, Message = "Delivery of {CatalogId} stopped: {Reason}")]
+    private partial void LogDeliveryStopped(string catalogId, string reason);
+}

@@ -1,0 +1,79 @@
+using GetApp.Agent.Core.Releases;
+using GetApp.Agent.Core.Storage;
+using GetApp.Agent.IntegrationTests.Infrastructure;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace GetApp.Agent.IntegrationTests.Delivery;
+
+public class DeliveryProgressTests
+{
+    [Fact]
+    public async Task Progress_ThrottledDownload_NonDecreasingWithSensibleEtaOnTheStatusApi()
+    {
+        const string Id = "5.app@1.0.0";
+        await using var s = await DeliveryScenario.CreateAsync();
+        var file = s.Origin.AddFile("app.bin", 4_000_000, seed: 9);
+        file.Faults.ThrottleBytesPerSecond = 1_000_000;
+        s.Catalog.AddRaw(CatalogEntries.Http(Id, file));
+        await s.StartAgentAsync();
+        await s.ControlOkAsync("start", Id);
+
+        var samples = new List<(double? Progress, long? Eta, TimeSpan At)>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var status = await s.Agent.WaitForAsync(Id, x =>
+        {
+            if (x.State == ReleaseState.Delivery)
+            {
+                samples.Add((x.Progress, x.Eta, clock.Elapsed));
+            }
+
+            return x.State == ReleaseState.Downloaded || x.DeviceReleaseStatus == "Error";
+        });
+
+        Assert.Equal(ReleaseState.Downloaded, status.State);
+        Assert.Equal(100, status.Progress);
+        Assert.Null(status.Eta);
+        var progress = samples.Select(x => x.Progress ?? 0).ToList();
+        Assert.All(progress, p => Assert.InRange(p, 0, 100));
+        Assert.Equal(progress.OrderBy(p => p), progress);
+        Assert.True(progress.Distinct().Count() >= 4, $"progress moved at least once a second: {string.Join(", ", progress.Distinct())}");
+        // After the first second the rate is known: ETA is present and roughly what is left at 1 MB/s (4 s total).
+        var withEta = samples.Where(x => x.Eta is not null).ToList();
+        Assert.NotEmpty(withEta);
+        Assert.All(withEta, x => Assert.InRange(x.Eta!.Value, 0, 10));
+        var gaps = samples.Zip(samples.Skip(1)).Where(p => p.First.Progress != p.Second.Progress).Select(p => p.Second.At).ToList();
+        Assert.All(gaps.Zip(gaps.Skip(1)), g => Assert.True(g.Second - g.First < TimeSpan.FromSeconds(1.5), "updated at least once a second"));
+    }
+
+    [Fact]
+    public async Task Progress_FourSecondDownload_StoredAtABoundedRateNotPerChunk()
+    {
+        const string Id = "5.app@1.0.0";
+        var writes = new WriteCounter();
+        await using var s = await DeliveryScenario.CreateAsync();
+        var file = s.Origin.AddFile("app.bin", 4_000_000, seed: 9);
+        file.Faults.ThrottleBytesPerSecond = 1_000_000; // 4 s of small reads (the origin sends 50 KB every 50 ms)
+        s.Catalog.AddRaw(CatalogEntries.Http(Id, file));
+        await s.StartAgentAsync(configureServices: services => services.AddSingleton<IReleaseWriteListener>(writes));
+        await s.ControlOkAsync("start", Id);
+
+        Assert.Equal(ReleaseState.Downloaded, (await s.WaitDownloadedAsync(Id)).State);
+
+        // 4 transitions (start, download, validation, done) + a progress save every 2 s + one when the run ends.
+        Assert.InRange(writes.CountFor(Id), 4, 10);
+    }
+
+    private sealed class WriteCounter : IReleaseWriteListener
+    {
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _counts = new();
+
+        public int CountFor(string catalogId) => _counts.GetValueOrDefault(catalogId);
+
+        public Task OnReleaseWrittenAsync(SqliteConnection connection, SqliteTransaction transaction, ReleaseRecord before, ReleaseRecord after, CancellationToken cancellationToken)
+        {
+            _counts.AddOrUpdate(after.CatalogId, 1, (_, n) => n + 1);
+            return Task.CompletedTask;
+        }
+    }
+}

@@ -1,0 +1,135 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using GetApp.Agent.Core.Releases;
+using GetApp.Agent.IntegrationTests.Infrastructure;
+
+namespace GetApp.Agent.IntegrationTests.EndToEnd;
+
+/// <summary>
+/// The agent against a GetApp server (the double, over loopback HTTP) with the real engines: discovery → a pushed release
+/// and its dependency delivered and installed → every report on the server, in order → the next discovery says installed.
+/// </summary>
+public class GetAppServerEndToEndTests
+{
+    private const string App = "7.demo-app@1.0.0";
+    private const string Lib = "8.demo-lib@2.1.0";
+
+    private static GetAppServerDouble WithPushedAppAndLib(GetAppServerDouble server) => server
+        .AddRelease(App, isPush: true,
+            files: new Dictionary<string, byte[]> { ["install.sh"] = "#!/bin/sh\necho \"installing $GETAPP_CATALOG_ID\"\n"u8.ToArray(), ["app.bin"] = new byte[300_000] },
+            executable: "install.sh", metadata: new JsonObject { ["autoDeploy"] = true })
+        .AddRelease(Lib, dependedOnBy: [App], files: new Dictionary<string, byte[]> { ["lib.tar"] = new byte[200_000] });
+
+    [Fact]
+    public async Task PushedReleaseWithDependency_IsDeliveredAndInstalled_AndTheServerGetsEveryReportInOrder()
+    {
+        await using var server = WithPushedAppAndLib(await GetAppServerDouble.StartAsync(secret: "s3cret"));
+        await using var agent = await server.StartAgentAsync();
+
+        await agent.WaitForAsync(App, s => s.State == ReleaseState.Installed || s.DeviceReleaseStatus == "Error", TimeSpan.FromSeconds(60));
+        var lib = await agent.WaitForAsync(Lib, s => s.State == ReleaseState.Installed || s.DeviceReleaseStatus == "Error");
+        Assert.Equal(ReleaseState.Installed, lib.State);
+        await server.WaitForAsync(s => Statuses(s.DeployReports, App, "deployStatus").LastOrDefault() == "Done"
+            && Statuses(s.DeployReports, Lib, "deployStatus").LastOrDefault() == "Done", "both deploy Done reports");
+
+        AssertDeliveryReports(server, Lib);
+        AssertDeliveryReports(server, App);
+        AssertDeployReports(server, App);
+        AssertDeployReports(server, Lib);
+        // The dependency is delivered, and verified, before the root.
+        var lastLibDone = server.DeliveryReports.ToList().FindIndex(r => Is(r, Lib, "deliveryStatus", "Done"));
+        Assert.True(lastLibDone < server.DeliveryReports.ToList().FindIndex(r => Is(r, App, "deliveryStatus", "Done")));
+        Assert.Empty(server.IgnoredReports);
+        AssertIncreasingCurrentTime(server);
+        // The secret goes to the server's API, never to the artifact URLs.
+        Assert.All(server.Received.Where(r => r.Path.StartsWith("/api/", StringComparison.Ordinal)), r => Assert.Equal("s3cret", r.DeviceAuth));
+        var downloads = server.Received.Where(r => !r.Path.StartsWith("/api/", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(downloads);
+        Assert.All(downloads, r => Assert.Null(r.DeviceAuth));
+
+        (await agent.Client.PostAsync("/api/v2/triggers/discover-component", null)).EnsureSuccessStatusCode();
+        var components = server.Discoveries[^1]["softwareData"]!["components"]!.AsArray();
+        Assert.Contains(components, c => c!["catalogId"]!.GetValue<string>() == App && c["state"]!.GetValue<string>() == "installed");
+        Assert.Contains(components, c => c!["catalogId"]!.GetValue<string>() == Lib && c["state"]!.GetValue<string>() == "installed");
+    }
+
+    [Fact]
+    public async Task ReportsUnreachableDuringAWholeDelivery_WaitInTheOutboxAcrossARestart_AndArriveInOrder()
+    {
+        await using var server = WithPushedAppAndLib(await GetAppServerDouble.StartAsync());
+        server.ReportsUnreachable = true;
+        using var data = new TempDirectory("getapp-data");
+        var agent = await server.StartAgentAsync(dataDir: data.Path);
+        try
+        {
+            await agent.WaitForAsync(App, s => s.State == ReleaseState.Installed || s.DeviceReleaseStatus == "Error", TimeSpan.FromSeconds(60));
+            Assert.Empty(server.DeliveryReports);
+            Assert.Empty(server.DeployReports);
+
+            agent = await agent.RestartAsync();
+            var device = await ReportsPendingAsync(agent);
+            Assert.True(device > 6, $"expected the whole delivery's reports to be waiting, found {device}");
+
+            server.ReportsUnreachable = false;
+            await server.WaitForAsync(s => Statuses(s.DeployReports, App, "deployStatus").LastOrDefault() == "Done"
+                && Statuses(s.DeployReports, Lib, "deployStatus").LastOrDefault() == "Done", "the queued reports after the server returned", TimeSpan.FromSeconds(30));
+            AssertDeliveryReports(server, Lib);
+            AssertDeliveryReports(server, App);
+            AssertDeployReports(server, App);
+            AssertDeployReports(server, Lib);
+            Assert.Empty(server.IgnoredReports);
+            AssertIncreasingCurrentTime(server);
+        }
+        finally
+        {
+            await agent.DisposeAsync();
+        }
+    }
+
+    private static async Task<int> ReportsPendingAsync(TestAgent agent)
+    {
+        var device = await Reporting.ReportOutboxTests.WaitForDeviceAsync(agent, d => d["upstream"]?["outbox"]?["pending"]?.GetValue<int>() > 0);
+        return device["upstream"]!["outbox"]!["pending"]!.GetValue<int>();
+    }
+
+    /// <summary>Start, then only Download progress, then Done once — with the release's bytes in the last one.</summary>
+    private static void AssertDeliveryReports(GetAppServerDouble server, string catalogId)
+    {
+        var statuses = Statuses(server.DeliveryReports, catalogId, "deliveryStatus");
+        Assert.True(statuses.Length >= 2, $"{catalogId}: {string.Join(",", statuses)}");
+        Assert.Equal("Start", statuses[0]);
+        Assert.Equal("Done", statuses[^1]);
+        Assert.All(statuses[1..^1], s => Assert.Equal("Download", s));
+        var done = server.DeliveryReports.Single(r => Is(r, catalogId, "deliveryStatus", "Done"));
+        Assert.Equal(100, done["downloadData"]!.GetValue<double>());
+        Assert.NotNull(done["downloadDone"]);
+        Assert.Equal("software", done["type"]!.GetValue<string>());
+    }
+
+    /// <summary>Start, then only Installing, then Done once.</summary>
+    private static void AssertDeployReports(GetAppServerDouble server, string catalogId)
+    {
+        var statuses = Statuses(server.DeployReports, catalogId, "deployStatus");
+        Assert.True(statuses.Length >= 2, $"{catalogId}: {string.Join(",", statuses)}");
+        Assert.Equal("Start", statuses[0]);
+        Assert.Equal("Done", statuses[^1]);
+        Assert.All(statuses[1..^1], s => Assert.Equal("Installing", s));
+    }
+
+    private static bool Is(JsonObject report, string catalogId, string field, string status) =>
+        report["catalogId"]!.GetValue<string>() == catalogId && report[field]!.GetValue<string>() == status;
+
+    private static string[] Statuses(IEnumerable<JsonObject> reports, string catalogId, string field) =>
+        [.. reports.Where(r => r["catalogId"]!.GetValue<string>() == catalogId).Select(r => r[field]!.GetValue<string>())];
+
+    private static void AssertIncreasingCurrentTime(GetAppServerDouble server)
+    {
+        var times = server.Received.Where(r => r.Path.EndsWith("Status", StringComparison.Ordinal) && r.Status == 201)
+            .Select(r => DateTimeOffset.Parse(r.Body!["currentTime"]!.GetValue<string>(), CultureInfo.InvariantCulture)).ToList();
+        Assert.NotEmpty(times);
+        for (var i = 1; i < times.Count; i++)
+        {
+            Assert.True(times[i] > times[i - 1], $"currentTime #{i} ({times[i]:O}) is not after #{i - 1} ({times[i - 1]:O})");
+        }
+    }
+}
