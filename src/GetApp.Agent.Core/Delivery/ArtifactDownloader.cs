@@ -24,9 +24,9 @@ public sealed record DownloadObserver(Action<long> OnLength, Action<string?> OnV
 /// </summary>
 public sealed class ArtifactDownloader(HttpClient http)
 {
-    private const int BufferSize = 256 * 1024;
+    private const int BufferSize = 1024 * 1024;
     private const int MaxRedirects = 10;
-    private const int QueuedBuffers = 8;
+    private const int QueuedBuffers = 4;
 
     /// <summary>The name of the <see cref="HttpClient"/> used for artifact downloads (its own handler: no cookies, no automatic redirects).</summary>
     public const string HttpClientName = "GetApp.Agent.Delivery";
@@ -87,15 +87,38 @@ public sealed class ArtifactDownloader(HttpClient http)
     }
 
     /// <summary>
-    /// Network reads and disk writes overlap: the reader hands filled buffers to one writer that appends and hashes them,
-    /// through a small bounded channel (memory stays at a few buffers whatever the file size). Whatever was received is on
+    /// Network reads, disk writes and hashing overlap: the reader hands filled buffers to a writer, which hands them on to a
+    /// hasher, through small bounded channels (memory stays at a few buffers whatever the file size). Whatever was received is on
     /// disk and in the hash before this returns or throws, so a resume continues from an exact prefix.
     /// </summary>
     private static async Task<long> CopyAsync(Stream body, FileStream file, IncrementalHash hash, long offset, long? expectedSize,
         DownloadObserver observer, CancellationTokenSource stall, TimeSpan stallTimeout, CancellationToken cancellationToken)
     {
         var chunks = Channel.CreateBounded<(byte[] Buffer, int Count)>(new BoundedChannelOptions(QueuedBuffers) { SingleReader = true, SingleWriter = true });
+        var toHash = Channel.CreateBounded<(byte[] Buffer, int Count)>(new BoundedChannelOptions(QueuedBuffers) { SingleReader = true, SingleWriter = true });
         var written = 0L;
+        var writeBehind = new WriteBehind(file.SafeFileHandle, offset);
+
+        // Three stages, each in order: the reader below, the writer, then the hasher, which returns the buffers to the pool.
+        // Hashing (the costliest step once writes are cheap) thus overlaps with both the network and the disk.
+        var hasher = Task.Run(async () =>
+        {
+            while (await toHash.Reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                while (toHash.Reader.TryRead(out var chunk))
+                {
+                    try
+                    {
+                        hash.AppendData(chunk.Buffer, 0, chunk.Count);
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(chunk.Buffer);
+                    }
+                }
+            }
+        }, CancellationToken.None);
+
         var writer = Task.Run(async () =>
         {
             try
@@ -107,14 +130,16 @@ public sealed class ArtifactDownloader(HttpClient http)
                         try
                         {
                             file.Write(chunk.Buffer, 0, chunk.Count);
-                            hash.AppendData(chunk.Buffer, 0, chunk.Count);
                         }
-                        finally
+                        catch
                         {
                             ArrayPool<byte>.Shared.Return(chunk.Buffer);
+                            throw;
                         }
 
+                        await toHash.Writer.WriteAsync(chunk, CancellationToken.None).ConfigureAwait(false);
                         written += chunk.Count;
+                        writeBehind.Advance(offset + written);
                         observer.OnLength(offset + written);
                     }
                 }
@@ -128,6 +153,10 @@ public sealed class ArtifactDownloader(HttpClient http)
                 }
 
                 throw new DeliveryException($"cannot write the partial file {file.Name}: {e.Message}", retriable: false, e);
+            }
+            finally
+            {
+                toHash.Writer.TryComplete();
             }
         }, CancellationToken.None);
 
@@ -187,8 +216,16 @@ public sealed class ArtifactDownloader(HttpClient http)
         finally
         {
             chunks.Writer.TryComplete();
-            // Let the writer finish what was received (its failure, if any, is the one that surfaces).
-            await writer.ConfigureAwait(false);
+            // Let the writer and the hasher finish what was received (the writer's failure, if any, is the one that
+            // surfaces), so the bytes on disk and the hash cover the same prefix.
+            try
+            {
+                await writer.ConfigureAwait(false);
+            }
+            finally
+            {
+                await hasher.ConfigureAwait(false);
+            }
         }
 
         return received;

@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using GetApp.Agent.Core.Releases;
 using GetApp.Agent.IntegrationTests.Infrastructure;
+using static GetApp.Agent.IntegrationTests.Infrastructure.ServerReports;
 
 namespace GetApp.Agent.IntegrationTests.Reporting;
 
@@ -176,23 +177,5 @@ public class ReportOutboxTests
     {
         var result = await releases.MoveAsync(catalogId, action, null, CancellationToken.None);
         Assert.True(result.Succeeded, result.Message);
-    }
-
-    private static bool Is(JsonObject report, string catalogId, string field, string status) =>
-        report["catalogId"]!.GetValue<string>() == catalogId && report[field]!.GetValue<string>() == status;
-
-    private static string[] Statuses(IEnumerable<JsonObject> reports, string catalogId, string field) =>
-        [.. reports.Where(r => r["catalogId"]!.GetValue<string>() == catalogId).Select(r => r[field]!.GetValue<string>())];
-
-    private static void AssertIncreasingCurrentTime(GetAppServerDouble server)
-    {
-        // Across both report kinds, in the order the server received them.
-        var times = server.Received.Where(r => r.Path.EndsWith("Status", StringComparison.Ordinal) && r.Status == 201)
-            .Select(r => DateTimeOffset.Parse(r.Body!["currentTime"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture)).ToList();
-        Assert.NotEmpty(times);
-        for (var i = 1; i < times.Count; i++)
-        {
-            Assert.True(times[i] > times[i - 1], $"currentTime #{i} ({times[i]:O}) is not after #{i - 1} ({times[i - 1]:O})");
-        }
     }
 }
