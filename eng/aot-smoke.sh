@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Publishes the agent with Native AOT, checks it is one self-contained executable, starts it on the sample catalog
-# and checks that it answers the release status API within one second of being started.
+# checks that it answers the release status API within one second of being started, and that it delivers and
+# installs the sample catalog's pushed release with its dependency.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,6 +38,19 @@ echo "aot-smoke: first answer after ${elapsed_ms} ms (HTTP $code): $body"
 echo "$body" | grep -q '"statusCode"\|"state"' || { echo "aot-smoke: unexpected body" >&2; exit 1; }
 curl -sf "http://127.0.0.1:$port/api/v2/device/offering" > /dev/null
 (( elapsed_ms < 1000 )) || { echo "aot-smoke: took ${elapsed_ms} ms, the target is under 1000 ms" >&2; exit 1; }
+
+# The native build does the whole job: the pushed sample release and its dependency delivered and installed
+# (process launch, process groups and the P/Invokes all run natively).
+for id in 7.demo-app@1.0.0 12.demo-runtime@2.1.0; do
+  state=""
+  for _ in $(seq 1 150); do
+    state=$(curl -s "http://127.0.0.1:$port/api/v2/device/releases/$id" | grep -o '"state":"[a-z]*"' || true)
+    [[ $state == '"state":"installed"' ]] && break
+    sleep 0.1
+  done
+  [[ $state == '"state":"installed"' ]] || { echo "aot-smoke: $id is not installed ($state)" >&2; cat "$data/agent.log" >&2; exit 1; }
+done
+echo "aot-smoke: the sample release and its dependency are installed"
 kill -TERM $pid; wait $pid || { echo "aot-smoke: the agent did not stop cleanly on SIGTERM" >&2; exit 1; }
 trap 'rm -rf "$data"' EXIT
 echo "aot-smoke: ok"

@@ -86,6 +86,58 @@ public class GetAppServerEndToEndTests
         }
     }
 
+    [Fact]
+    public async Task ServerDownFromPreparationToInstall_AndAgentRestarted_EveryReportArrivesInOrderWhenItReturns()
+    {
+        // The dependency's payload sits on a separate, throttled object store, so the delivery outlasts the server.
+        await using var origin = await TestOrigin.StartAsync();
+        var payload = origin.AddFile("lib.bin", 3 * 1024 * 1024);
+        payload.Faults.ThrottleBytesPerSecond = 2 * 1024 * 1024;
+        await using var server = await GetAppServerDouble.StartAsync();
+        server
+            .AddRelease(App, isPush: true, files: new Dictionary<string, byte[]> { ["install.sh"] = "#!/bin/sh\necho ok\n"u8.ToArray() },
+                executable: "install.sh", metadata: new JsonObject { ["autoDeploy"] = true })
+            .AddRelease(Lib, dependedOnBy: [App], rawArtifacts:
+            [
+                new JsonObject
+                {
+                    ["itemKey"] = $"{Lib}@lib.bin", ["url"] = payload.Url.ToString(), ["size"] = payload.Size, ["artifactType"] = "software",
+                    ["hash"] = new JsonObject { ["algorithm"] = "SHA256Hex", ["hash"] = payload.Sha256Hex },
+                },
+            ]);
+        using var data = new TempDirectory("getapp-data");
+        var agent = await server.StartAgentAsync(dataDir: data.Path);
+        try
+        {
+            // Down as soon as both releases are prepared: the download, the install and a restart happen without it.
+            await server.WaitForAsync(s => s.Received.Count(r => r.Path.EndsWith("prepareDelivery", StringComparison.Ordinal) && r.Status is >= 200 and < 300) >= 2, "both preparations");
+            server.ApiUnreachable = true;
+            var acceptedBefore = server.DeliveryReports.Count;
+
+            await agent.WaitForAsync(App, s => s.State == ReleaseState.Installed || s.DeviceReleaseStatus == "Error", TimeSpan.FromSeconds(60));
+            Assert.Equal(ReleaseState.Installed, (await agent.WaitForAsync(Lib, _ => true)).State);
+            Assert.Equal(acceptedBefore, server.DeliveryReports.Count);
+            Assert.Empty(server.DeployReports);
+
+            agent = await agent.RestartAsync();
+            Assert.True(await ReportsPendingAsync(agent) > 6);
+
+            server.ApiUnreachable = false;
+            await server.WaitForAsync(s => Statuses(s.DeployReports, App, "deployStatus").LastOrDefault() == "Done"
+                && Statuses(s.DeployReports, Lib, "deployStatus").LastOrDefault() == "Done", "the queued reports after the server returned", TimeSpan.FromSeconds(30));
+            AssertDeliveryReports(server, Lib);
+            AssertDeliveryReports(server, App);
+            AssertDeployReports(server, App);
+            AssertDeployReports(server, Lib);
+            Assert.Empty(server.IgnoredReports);
+            AssertIncreasingCurrentTime(server);
+        }
+        finally
+        {
+            await agent.DisposeAsync();
+        }
+    }
+
     private static async Task<int> ReportsPendingAsync(TestAgent agent)
     {
         var device = await Reporting.ReportOutboxTests.WaitForDeviceAsync(agent, d => d["upstream"]?["outbox"]?["pending"]?.GetValue<int>() > 0);

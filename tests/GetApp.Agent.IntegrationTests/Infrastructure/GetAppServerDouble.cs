@@ -64,6 +64,12 @@ public sealed partial class GetAppServerDouble : IAsyncDisposable
     /// </summary>
     public bool ReportsUnreachable { get; set; }
 
+    /// <summary>
+    /// While true, every API route drops the connection (the GetApp server is down) while the artifact files it handed
+    /// out stay reachable, as presigned URLs of an object store do.
+    /// </summary>
+    public bool ApiUnreachable { get; set; }
+
     /// <summary>prepareDelivery answers <c>start</c>, then preparedDelivery <c>inProgress</c> this many times, then <c>done</c>.</summary>
     public int PreparePolls { get; set; }
 
@@ -190,7 +196,7 @@ public sealed partial class GetAppServerDouble : IAsyncDisposable
                     await Task.Delay(Delay, context.RequestAborted);
                 }
 
-                if (ReportsUnreachable && context.Request.Path.Value!.EndsWith("Status", StringComparison.Ordinal))
+                if (ApiUnreachable || (ReportsUnreachable && context.Request.Path.Value!.EndsWith("Status", StringComparison.Ordinal)))
                 {
                     await Record(context, null, 0);
                     context.Abort();
