@@ -58,12 +58,19 @@ internal static class SettingRules
         return rule.Kind switch
         {
             Kind.Boolean when kind is not (JsonValueKind.True or JsonValueKind.False) => $"'{name}' must be true or false",
-            Kind.Integer when kind is not JsonValueKind.Number || !value!.AsValue().TryGetValue<long>(out _) => $"'{name}' must be a whole number",
-            Kind.Integer when value!.GetValue<long>() is var n && (n < rule.Min || n > rule.Max) => $"'{name}' must be between {rule.Min} and {rule.Max}",
+            Kind.Integer when kind is not JsonValueKind.Number || WholeNumber(value!) is not { } => $"'{name}' must be a whole number",
+            Kind.Integer when WholeNumber(value!) is { } n && (n < rule.Min || n > rule.Max) => $"'{name}' must be between {rule.Min} and {rule.Max}",
             Kind.Text or Kind.Url when kind is not JsonValueKind.String => $"'{name}' must be a string",
             Kind.Url when value!.GetValue<string>() is { Length: > 0 } url
                 && !(Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https") => $"'{name}' must be an http(s) URL or empty",
             _ => null,
         };
     }
+
+    /// <summary>
+    /// The value as a whole number, whether it was parsed from a request (a JSON element) or built in code from an
+    /// int, a long or a double; null when it is not one.
+    /// </summary>
+    private static long? WholeNumber(JsonNode value) =>
+        long.TryParse(value.ToJsonString(), System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : null;
 }
