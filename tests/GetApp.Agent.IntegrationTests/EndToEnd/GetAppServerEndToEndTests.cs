@@ -71,14 +71,7 @@ public class GetAppServerEndToEndTests
             Assert.True(device > 6, $"expected the whole delivery's reports to be waiting, found {device}");
 
             server.ReportsUnreachable = false;
-            await server.WaitForAsync(s => Statuses(s.DeployReports, App, "deployStatus").LastOrDefault() == "Done"
-                && Statuses(s.DeployReports, Lib, "deployStatus").LastOrDefault() == "Done", "the queued reports after the server returned", TimeSpan.FromSeconds(30));
-            AssertDeliveryReports(server, Lib);
-            AssertDeliveryReports(server, App);
-            AssertDeployReports(server, App);
-            AssertDeployReports(server, Lib);
-            Assert.Empty(server.IgnoredReports);
-            AssertIncreasingCurrentTime(server);
+            await AssertEveryReportArrivesInOrderAsync(server);
         }
         finally
         {
@@ -123,19 +116,25 @@ public class GetAppServerEndToEndTests
             Assert.True(await ReportsPendingAsync(agent) > 6);
 
             server.ApiUnreachable = false;
-            await server.WaitForAsync(s => Statuses(s.DeployReports, App, "deployStatus").LastOrDefault() == "Done"
-                && Statuses(s.DeployReports, Lib, "deployStatus").LastOrDefault() == "Done", "the queued reports after the server returned", TimeSpan.FromSeconds(30));
-            AssertDeliveryReports(server, Lib);
-            AssertDeliveryReports(server, App);
-            AssertDeployReports(server, App);
-            AssertDeployReports(server, Lib);
-            Assert.Empty(server.IgnoredReports);
-            AssertIncreasingCurrentTime(server);
+            await AssertEveryReportArrivesInOrderAsync(server);
         }
         finally
         {
             await agent.DisposeAsync();
         }
+    }
+
+    /// <summary>Once the server is back: both releases' delivery and deploy reports, complete, in order, none ignored.</summary>
+    private static async Task AssertEveryReportArrivesInOrderAsync(GetAppServerDouble server)
+    {
+        await server.WaitForAsync(s => Statuses(s.DeployReports, App, "deployStatus").LastOrDefault() == "Done"
+            && Statuses(s.DeployReports, Lib, "deployStatus").LastOrDefault() == "Done", "the queued reports after the server returned", TimeSpan.FromSeconds(30));
+        AssertDeliveryReports(server, Lib);
+        AssertDeliveryReports(server, App);
+        AssertDeployReports(server, App);
+        AssertDeployReports(server, Lib);
+        Assert.Empty(server.IgnoredReports);
+        AssertIncreasingCurrentTime(server);
     }
 
     private static async Task<int> ReportsPendingAsync(TestAgent agent)
