@@ -453,28 +453,7 @@ public sealed partial class GetAppServerDouble : IAsyncDisposable
     private async Task<IResult> DeliveryStatusAsync(HttpContext context)
     {
         var body = await ReadAsync(context);
-        var problems = new List<string>();
-        if (body is null)
-        {
-            problems.Add("body must be a JSON object");
-        }
-        else
-        {
-            RequireString(body, "deviceId", problems);
-            RequireString(body, "catalogId", problems);
-            if (!DeliveryStatuses.Contains(body["deliveryStatus"]?.GetValue<string>()))
-            {
-                problems.Add($"deliveryStatus must be one of the following values: {string.Join(", ", DeliveryStatuses)}");
-            }
-
-            if (!ItemTypes.Contains(body["type"]?.GetValue<string>()))
-            {
-                problems.Add("type must be one of the following values: software, map, cache, config");
-            }
-
-            CheckDates(body, problems, "downloadStart", "downloadStop", "downloadDone", "currentTime");
-        }
-
+        var problems = CheckReport(body, "deliveryStatus", DeliveryStatuses, "downloadStart", "downloadStop", "downloadDone", "currentTime");
         if (problems.Count > 0)
         {
             return await BadRequestAsync(context, body, problems);
@@ -503,31 +482,10 @@ public sealed partial class GetAppServerDouble : IAsyncDisposable
     private async Task<IResult> DeployStatusAsync(HttpContext context)
     {
         var body = await ReadAsync(context);
-        var problems = new List<string>();
-        if (body is null)
+        var problems = CheckReport(body, "deployStatus", DeployStatuses, "deployStart", "deployStop", "deployDone", "currentTime");
+        if (body?["progress"] is { } p && (p.GetValueKind() != JsonValueKind.Number || p.GetValue<double>() is < 0 or > 100 || p.GetValue<double>() % 1 != 0))
         {
-            problems.Add("body must be a JSON object");
-        }
-        else
-        {
-            RequireString(body, "deviceId", problems);
-            RequireString(body, "catalogId", problems);
-            if (!DeployStatuses.Contains(body["deployStatus"]?.GetValue<string>()))
-            {
-                problems.Add($"deployStatus must be one of the following values: {string.Join(", ", DeployStatuses)}");
-            }
-
-            if (!ItemTypes.Contains(body["type"]?.GetValue<string>()))
-            {
-                problems.Add("type must be one of the following values: software, map, cache, config");
-            }
-
-            if (body["progress"] is { } p && (p.GetValueKind() != JsonValueKind.Number || p.GetValue<double>() is < 0 or > 100 || p.GetValue<double>() % 1 != 0))
-            {
-                problems.Add("progress must be an integer between 0 and 100");
-            }
-
-            CheckDates(body, problems, "deployStart", "deployStop", "deployDone", "currentTime");
+            problems.Add("progress must be an integer between 0 and 100");
         }
 
         if (problems.Count > 0)
@@ -542,6 +500,32 @@ public sealed partial class GetAppServerDouble : IAsyncDisposable
         }
 
         return Results.StatusCode(201);
+    }
+
+    /// <summary>What the server's delivery and deploy status DTOs share: ids, the status enum, the item type, ISO dates.</summary>
+    private static List<string> CheckReport(JsonObject? body, string statusField, string[] statuses, params string[] dateFields)
+    {
+        var problems = new List<string>();
+        if (body is null)
+        {
+            problems.Add("body must be a JSON object");
+            return problems;
+        }
+
+        RequireString(body, "deviceId", problems);
+        RequireString(body, "catalogId", problems);
+        if (!statuses.Contains(body[statusField]?.GetValue<string>()))
+        {
+            problems.Add($"{statusField} must be one of the following values: {string.Join(", ", statuses)}");
+        }
+
+        if (!ItemTypes.Contains(body["type"]?.GetValue<string>()))
+        {
+            problems.Add("type must be one of the following values: software, map, cache, config");
+        }
+
+        CheckDates(body, problems, dateFields);
+        return problems;
     }
 
     private static void CheckPhysicalDevice(JsonObject physical, List<string> problems)
