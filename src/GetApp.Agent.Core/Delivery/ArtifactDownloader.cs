@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
-using System.Threading.Channels;
 
 namespace GetApp.Agent.Core.Delivery;
 
@@ -20,13 +19,13 @@ public sealed record DownloadObserver(Action<long> OnLength, Action<string?> OnV
 /// <summary>
 /// Streams one artifact into its partial file, hashing SHA-256 while writing, and resumes from the bytes already on disk:
 /// HTTP with <c>Range</c> guarded by <c>If-Range</c>, or a file of a local catalog from the same offset. One attempt per
-/// call; retries and backoff belong to the caller. Memory stays flat: one pooled buffer, whatever the file size.
+/// call; retries and backoff belong to the caller. Memory stays flat: a few pooled buffers, whatever the file size.
 /// </summary>
-public sealed class ArtifactDownloader(HttpClient http)
+/// <param name="directWrites">Whether whole blocks may be written with <c>O_DIRECT</c> (see <see cref="PartialFileWriter"/>); tests turn it off to cover the page-cache path.</param>
+public sealed class ArtifactDownloader(HttpClient http, TimeProvider time, bool directWrites = true)
 {
     private const int BufferSize = 1024 * 1024;
     private const int MaxRedirects = 10;
-    private const int QueuedBuffers = 4;
 
     /// <summary>The name of the <see cref="HttpClient"/> used for artifact downloads (its own handler: no cookies, no automatic redirects).</summary>
     public const string HttpClientName = "GetApp.Agent.Delivery";
@@ -69,8 +68,8 @@ public sealed class ArtifactDownloader(HttpClient http)
                 return new DownloadOutcome(offset, hash.GetHashAndReset());
             }
 
-            file.Position = offset;
-            var received = await CopyAsync(body, file, hash, offset, request.ExpectedSize, observer, stall, stallTimeout, cancellationToken).ConfigureAwait(false);
+            var pipeline = new DownloadPipeline(file.SafeFileHandle, file.Name, offset, hash, observer, directWrites, time);
+            var received = await pipeline.CopyAsync(body, request.ExpectedSize, stall, stallTimeout, cancellationToken).ConfigureAwait(false);
             if (opened.ContentLength is { } announced && received < announced)
             {
                 throw new DeliveryException($"the body ended after {received} of the {announced} bytes announced by Content-Length", retriable: true);
@@ -84,151 +83,6 @@ public sealed class ArtifactDownloader(HttpClient http)
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
-    }
-
-    /// <summary>
-    /// Network reads, disk writes and hashing overlap: the reader hands filled buffers to a writer, which hands them on to a
-    /// hasher, through small bounded channels (memory stays at a few buffers whatever the file size). Whatever was received is on
-    /// disk and in the hash before this returns or throws, so a resume continues from an exact prefix.
-    /// </summary>
-    private static async Task<long> CopyAsync(Stream body, FileStream file, IncrementalHash hash, long offset, long? expectedSize,
-        DownloadObserver observer, CancellationTokenSource stall, TimeSpan stallTimeout, CancellationToken cancellationToken)
-    {
-        var chunks = Channel.CreateBounded<(byte[] Buffer, int Count)>(new BoundedChannelOptions(QueuedBuffers) { SingleReader = true, SingleWriter = true });
-        var toHash = Channel.CreateBounded<(byte[] Buffer, int Count)>(new BoundedChannelOptions(QueuedBuffers) { SingleReader = true, SingleWriter = true });
-        var written = 0L;
-        var writeBehind = new WriteBehind(file.SafeFileHandle, offset);
-
-        // Three stages, each in order: the reader below, the writer, then the hasher, which returns the buffers to the pool.
-        // Hashing (the costliest step once writes are cheap) thus overlaps with both the network and the disk.
-        var hasher = Task.Run(async () =>
-        {
-            while (await toHash.Reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
-            {
-                while (toHash.Reader.TryRead(out var chunk))
-                {
-                    try
-                    {
-                        hash.AppendData(chunk.Buffer, 0, chunk.Count);
-                    }
-                    finally
-                    {
-                        ArrayPool<byte>.Shared.Return(chunk.Buffer);
-                    }
-                }
-            }
-        }, CancellationToken.None);
-
-        var writer = Task.Run(async () =>
-        {
-            try
-            {
-                while (await chunks.Reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
-                {
-                    while (chunks.Reader.TryRead(out var chunk))
-                    {
-                        try
-                        {
-                            file.Write(chunk.Buffer, 0, chunk.Count);
-                        }
-                        catch
-                        {
-                            ArrayPool<byte>.Shared.Return(chunk.Buffer);
-                            throw;
-                        }
-
-                        await toHash.Writer.WriteAsync(chunk, CancellationToken.None).ConfigureAwait(false);
-                        written += chunk.Count;
-                        writeBehind.Advance(offset + written);
-                        observer.OnLength(offset + written);
-                    }
-                }
-            }
-            catch (IOException e)
-            {
-                chunks.Writer.TryComplete(e);
-                while (chunks.Reader.TryRead(out var left))
-                {
-                    ArrayPool<byte>.Shared.Return(left.Buffer);
-                }
-
-                throw new DeliveryException($"cannot write the partial file {file.Name}: {e.Message}", retriable: false, e);
-            }
-            finally
-            {
-                toHash.Writer.TryComplete();
-            }
-        }, CancellationToken.None);
-
-        var received = 0L;
-        try
-        {
-            while (true)
-            {
-                var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
-                int read;
-                try
-                {
-                    stall.CancelAfter(stallTimeout);
-                    read = await body.ReadAsync(buffer.AsMemory(0, BufferSize), stall.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    throw Stalled(stallTimeout, offset + received);
-                }
-                catch (Exception e) when (e is IOException or HttpRequestException)
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    throw new DeliveryException($"the connection failed after {offset + received} bytes: {e.Message}", retriable: true, e);
-                }
-                catch
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    throw;
-                }
-
-                if (read == 0)
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    break;
-                }
-
-                if (expectedSize is { } size && offset + received + read > size)
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    throw new DeliveryException($"the source sent more than the expected {size} bytes", retriable: false);
-                }
-
-                try
-                {
-                    await chunks.Writer.WriteAsync((buffer, read), CancellationToken.None).ConfigureAwait(false);
-                }
-                catch (ChannelClosedException)
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    break;
-                }
-
-                received += read;
-            }
-        }
-        finally
-        {
-            chunks.Writer.TryComplete();
-            // Let the writer and the hasher finish what was received (the writer's failure, if any, is the one that
-            // surfaces), so the bytes on disk and the hash cover the same prefix.
-            try
-            {
-                await writer.ConfigureAwait(false);
-            }
-            finally
-            {
-                await hasher.ConfigureAwait(false);
-            }
-        }
-
-        return received;
     }
 
     /// <summary>Opens the partial file; a new one is preallocated to the expected size (fewer, larger extents; far faster appends).</summary>
@@ -252,7 +106,7 @@ public sealed class ArtifactDownloader(HttpClient http)
         }
     }
 
-    private static DeliveryException Stalled(TimeSpan stallTimeout, long at) =>
+    internal static DeliveryException Stalled(TimeSpan stallTimeout, long at) =>
         new($"the download stalled: no data for {stallTimeout.TotalSeconds:0.#} s (at byte {at})", retriable: true);
 
     /// <summary>Feeds the bytes already on disk to the hash, so a resumed download still yields the hash of the whole file.</summary>

@@ -22,7 +22,8 @@ public static class DeliveryServiceCollectionExtensions
             })
             // Per-request framework logs would print presigned URLs; the engine logs what matters, without query strings.
             .RemoveAllLoggers();
-        services.AddSingleton(sp => new ArtifactDownloader(sp.GetRequiredService<IHttpClientFactory>().CreateClient(ArtifactDownloader.HttpClientName)));
+        services.AddSingleton(sp => new ArtifactDownloader(
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient(ArtifactDownloader.HttpClientName), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ArtifactDeliveryStore>();
         services.AddSingleton<DeliveryRunner>();
         services.AddSingleton<DeliveryEngine>();
