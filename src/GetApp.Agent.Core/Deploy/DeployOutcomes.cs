@@ -27,20 +27,31 @@ public sealed partial class DeployOutcomes(
         Path.Combine(dataDir.LogsDir, "deployments", FileSafeName.From(catalogId) + suffix + ".log");
 
     /// <summary>A launch of <paramref name="path"/> for <paramref name="release"/>: in its folder, with its environment and timeout.</summary>
-    public InstallerLaunch LaunchFor(ReleaseRecord release, string path, IReadOnlyList<string> arguments, string logSuffix = "") => new(
-        release.CatalogId,
-        path,
-        arguments,
-        release.ArtsDirPath!,
-        ReleaseInstallPlan.Timeout(release, settings.Current.DeployTimeoutSec),
-        LogPathOf(release.CatalogId, logSuffix),
-        new Dictionary<string, string>(StringComparer.Ordinal)
+    public InstallerLaunch LaunchFor(ReleaseRecord release, string path, IReadOnlyList<string> arguments, string logSuffix = "")
+    {
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["GETAPP_CATALOG_ID"] = release.CatalogId,
             ["GETAPP_ARTS_DIR"] = release.ArtsDirPath!,
             ["GETAPP_AGENT_URL"] = agentUrl.AgentUrl?.ToString().TrimEnd('/') ?? "",
             [InstallerRunner.RunVariable] = Guid.NewGuid().ToString("N"),
-        });
+        };
+
+        // Only when the API demands it: an installer runs as the agent's own user, which can read the secret anyway.
+        if (agentUrl.DeviceAuth is { } deviceAuth)
+        {
+            environment["GETAPP_DEVICE_AUTH"] = deviceAuth;
+        }
+
+        return new(
+            release.CatalogId,
+            path,
+            arguments,
+            release.ArtsDirPath!,
+            ReleaseInstallPlan.Timeout(release, settings.Current.DeployTimeoutSec),
+            LogPathOf(release.CatalogId, logSuffix),
+            environment);
+    }
 
     /// <summary>The root is installed, and so is every dependency that was not installed yet.</summary>
     public async Task<MoveResult> CompleteAsync(string rootId, string messageLog)

@@ -2,10 +2,13 @@ using GetApp.Agent.Core.Hosting;
 
 namespace GetApp.Agent.Core.Deploy;
 
-/// <summary>The agent's own base URL, given to installers as <c>GETAPP_AGENT_URL</c> so that they can report progress.</summary>
+/// <summary>How installers reach the agent to report progress: <c>GETAPP_AGENT_URL</c>, and <c>GETAPP_DEVICE_AUTH</c> when needed.</summary>
 public interface IAgentUrlProvider
 {
     Uri? AgentUrl { get; }
+
+    /// <summary>The <c>Device-Auth</c> value the API requires (an agent bound beyond loopback), or null when it requires none.</summary>
+    string? DeviceAuth { get; }
 }
 
 /// <summary>
@@ -15,10 +18,18 @@ public interface IAgentUrlProvider
 public sealed class AgentSelfUrl(AgentOptions options) : IAgentUrlProvider
 {
     private volatile Uri? _listening;
+    private volatile string? _deviceAuth;
 
     public Uri? AgentUrl => _listening ?? Normalize(options.Urls.FirstOrDefault());
 
-    public void Set(string? listeningAddress) => _listening = Normalize(listeningAddress);
+    public string? DeviceAuth => _deviceAuth;
+
+    /// <param name="deviceAuth">The secret the API checks in <c>Device-Auth</c>; null when it checks none.</param>
+    public void Set(string? listeningAddress, string? deviceAuth)
+    {
+        _listening = Normalize(listeningAddress);
+        _deviceAuth = deviceAuth;
+    }
 
     internal static Uri? Normalize(string? address)
     {

@@ -44,7 +44,7 @@ internal static partial class AgentHost
         var app = builder.Build();
         app.UseMiddleware<AppErrorMiddleware>();
         app.UseStatusCodePages(AppErrorMiddleware.WriteStatusCodePageAsync);
-        if (options.DeviceSecret is not null && !BindsOnlyToLoopback(options))
+        if (RequiresDeviceAuth(options))
         {
             app.UseMiddleware<DeviceAuthMiddleware>();
         }
@@ -62,7 +62,7 @@ internal static partial class AgentHost
         await app.Services.GetRequiredService<SchemaMigrator>().MigrateAsync(cancellationToken).ConfigureAwait(false);
         await app.Services.GetRequiredService<Core.Settings.LiveSettings>().LoadAsync(cancellationToken).ConfigureAwait(false);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        app.Services.GetRequiredService<Core.Deploy.AgentSelfUrl>().Set(app.Urls.FirstOrDefault());
+        app.Services.GetRequiredService<Core.Deploy.AgentSelfUrl>().Set(app.Urls.FirstOrDefault(), RequiresDeviceAuth(options) ? options.DeviceSecret : null);
 
         var upstream = app.Services.GetRequiredService<Core.Upstream.IUpstream>();
         LogStarted(logger, string.Join(", ", app.Urls), app.Services.GetRequiredService<DataDirectory>().Root, upstream.Description);
@@ -77,6 +77,8 @@ internal static partial class AgentHost
                 "Set --device-secret (or DEVICE_SECRET), or bind to 127.0.0.1.");
         }
     }
+
+    private static bool RequiresDeviceAuth(AgentOptions options) => options.DeviceSecret is not null && !BindsOnlyToLoopback(options);
 
     internal static bool BindsOnlyToLoopback(AgentOptions options) => options.Urls.All(url =>
         Uri.TryCreate(url.Replace("://+", "://0.0.0.0", StringComparison.Ordinal).Replace("://*", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri)

@@ -17,6 +17,7 @@ public class InstallerRunTests
             echo "id=$GETAPP_CATALOG_ID" > env.txt
             echo "arts=$GETAPP_ARTS_DIR" >> env.txt
             echo "url=$GETAPP_AGENT_URL" >> env.txt
+            echo "auth=${GETAPP_DEVICE_AUTH-unset}" >> env.txt
             echo "cwd=$(pwd)" >> env.txt
             echo "hello from the installer"
             echo "to stderr" >&2
@@ -36,6 +37,7 @@ public class InstallerRunTests
         Assert.Contains($"id={Id}", env);
         Assert.Contains($"arts={arts}", env);
         Assert.Contains($"url={agent.BaseAddress.ToString().TrimEnd('/')}", env);
+        Assert.Contains("auth=unset", env); // a loopback-only API asks for no secret, so none is handed out
         Assert.Contains($"cwd={arts}", env);
 
         var deploy = await GetDeployAsync(agent, Id);
@@ -145,6 +147,23 @@ public class InstallerRunTests
         Assert.Equal(DeploymentStatus.Installing, deploy.Status);
 
         await File.WriteAllTextAsync(Path.Combine(ArtsDir(agent, Id), "go"), "");
+        await WaitInstalledAsync(agent, Id);
+        Assert.Contains("\"progress\":40", await File.ReadAllTextAsync(Path.Combine(ArtsDir(agent, Id), "put-answer.json")));
+    }
+
+    [Fact]
+    public async Task DeployStart_AgentBoundBeyondLoopback_InstallerReportsWithTheDeviceAuthItWasGiven()
+    {
+        using var catalog = new TestCatalog().Add(Id, files: Installer("""
+            curl -sS -f -X PUT -H 'Content-Type: application/json' -H "Device-Auth: $GETAPP_DEVICE_AUTH" \
+              -d '{"status":"Running","progress":40,"messageLog":"copying files"}' \
+              "$GETAPP_AGENT_URL/api/v2/deploy/$GETAPP_CATALOG_ID" > put-answer.json || exit 9
+            """), executable: "install.sh").Write();
+        await using var agent = await TestAgent.StartAsync(catalog.Path, configure: o => o with { Urls = ["http://0.0.0.0:0"], DeviceSecret = "s3cret" });
+        await DeliveredReleases.DeliverAsync(agent, catalog.Path, Id);
+
+        Assert.Equal(HttpStatusCode.OK, (await StartAsync(agent, Id)).StatusCode);
+
         await WaitInstalledAsync(agent, Id);
         Assert.Contains("\"progress\":40", await File.ReadAllTextAsync(Path.Combine(ArtsDir(agent, Id), "put-answer.json")));
     }

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using GetApp.Agent.Core.Contracts;
+using GetApp.Agent.Core.Deploy;
 using GetApp.Agent.Core.Hosting;
 using GetApp.Agent.Core.Releases;
 using GetApp.Agent.Hosting;
@@ -23,13 +24,23 @@ public sealed class TestAgent : IAsyncDisposable
         App = app;
         _ownedDataDir = ownedDataDir;
         _configureServices = configureServices;
-        BaseAddress = new Uri(app.Urls.First());
+        ListenAddress = app.Urls.First();
+        // A wildcard bind (0.0.0.0) is reached through loopback, as installers reach it.
+        BaseAddress = AgentSelfUrl.Normalize(ListenAddress) ?? new Uri(ListenAddress);
         Client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        if (options.DeviceSecret is not null)
+        {
+            // What a client of an agent bound beyond loopback sends; harmless where the API does not ask for it.
+            Client.DefaultRequestHeaders.Add("Device-Auth", options.DeviceSecret);
+        }
     }
 
     public AgentOptions Options { get; }
     public WebApplication App { get; private set; }
     public Uri BaseAddress { get; }
+
+    /// <summary>The address Kestrel listens on (port resolved); a restart binds to it again.</summary>
+    public string ListenAddress { get; }
     public HttpClient Client { get; }
     public IServiceProvider Services => App.Services;
     public string DataDir => Options.DataDir;
@@ -63,7 +74,7 @@ public sealed class TestAgent : IAsyncDisposable
         await App.StopAsync();
         await App.DisposeAsync();
         Client.Dispose();
-        var app = await StartAppAsync(Options with { Urls = [BaseAddress.ToString()] }, _configureServices);
+        var app = await StartAppAsync(Options with { Urls = [ListenAddress] }, _configureServices);
         return new TestAgent(Options, app, _ownedDataDir, _configureServices);
     }
 
