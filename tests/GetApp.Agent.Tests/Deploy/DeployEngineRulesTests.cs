@@ -41,7 +41,7 @@ public class DeployEngineRulesTests
     public void AgentSelfUrl_WildcardBind_ReachedThroughLoopback(string listening, string expected)
     {
         var url = new AgentSelfUrl(new AgentOptions());
-        url.Set(listening);
+        url.Set(listening, deviceAuth: null);
         Assert.Equal(expected, url.AgentUrl!.ToString());
     }
 
