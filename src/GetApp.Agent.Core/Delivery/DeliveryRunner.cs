@@ -240,6 +240,11 @@ public sealed partial class DeliveryRunner(
                 File.Move(partial, Path.Combine(artsDir, names[artifact.Spec.ItemKey]), overwrite: true);
             }
 
+            // ...and durable once the folder is (and its own entry, if it was just created): only then may the database
+            // say the files are in artsDirPath.
+            DirectorySync.Sync(artsDir);
+            DirectorySync.Sync(Path.GetDirectoryName(artsDir)!);
+
             DeleteQuietly(partialDir);
             await artifactStore.DeleteAsync(catalogId, CancellationToken.None).ConfigureAwait(false);
             var seconds = (int)Math.Round(timeProvider.GetElapsedTime(started).TotalSeconds);
