@@ -17,6 +17,7 @@ public sealed partial class DeliveryRunner(
     ReleaseService releases,
     IUpstream upstream,
     ArtifactDownloader downloader,
+    CosignVerifier signatures,
     ArtifactDeliveryStore artifactStore,
     DataDirectory dataDirectory,
     LiveSettings settings,
@@ -223,7 +224,7 @@ public sealed partial class DeliveryRunner(
             await MoveAsync(catalogId, ReleaseAction.BeginValidation, null, cancellationToken).ConfigureAwait(false);
             foreach (var (artifact, partial, outcome) in results)
             {
-                if (DeliveryValidator.Check(artifact.Spec, outcome.Length, outcome.Sha256) is { } problem)
+                if ((DeliveryValidator.Check(artifact.Spec, outcome.Length, outcome.Sha256) ?? signatures.Check(artifact.Spec, outcome.Sha256)) is { } problem)
                 {
                     // Corrupt or truncated bytes are never kept, let alone moved into artsDirPath.
                     DeleteQuietly(partialDir);

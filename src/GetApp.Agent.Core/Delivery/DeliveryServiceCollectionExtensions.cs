@@ -1,3 +1,4 @@
+using GetApp.Agent.Core.Hosting;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -24,6 +25,7 @@ public static class DeliveryServiceCollectionExtensions
             .RemoveAllLoggers();
         services.AddSingleton(sp => new ArtifactDownloader(
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(ArtifactDownloader.HttpClientName), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => CosignVerifier.For(sp.GetRequiredService<AgentOptions>()));
         services.AddSingleton<ArtifactDeliveryStore>();
         services.AddSingleton<DeliveryRunner>();
         services.AddSingleton<DeliveryEngine>();

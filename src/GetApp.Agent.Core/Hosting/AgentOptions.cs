@@ -23,6 +23,12 @@ public sealed record AgentOptions
     /// <summary>The device secret sent to the server as <c>Device-Auth</c>, and required from API clients on a non-loopback bind.</summary>
     public string? DeviceSecret { get; init; }
 
+    /// <summary>
+    /// The cosign public key (PEM) artifacts must be signed with (<c>--cosign-public-key</c>, <c>GETAPP_COSIGN_PUBLIC_KEY</c>);
+    /// without it, <c>cosign.pub</c> in the data dir if present; else signatures are not checked.
+    /// </summary>
+    public string? CosignPublicKey { get; init; }
+
     /// <summary>The largest request body the local API accepts.</summary>
     public long MaxRequestBodyBytes { get; init; } = 1024 * 1024;
 }

@@ -19,11 +19,16 @@ internal static class RunCommand
         };
         var secret = new Option<string>("--device-secret") { Description = "Device secret sent to the server as Device-Auth; required to bind beyond loopback (env DEVICE_SECRET)." };
 
-        var command = new Command("run", "Run the agent daemon.") { urls, dataDir, catalog, upstream, secret };
+        var cosign = new Option<string>("--cosign-public-key")
+        {
+            Description = "PEM public key every artifact must carry a valid cosign signature for (env GETAPP_COSIGN_PUBLIC_KEY; default <data-dir>/cosign.pub if present).",
+        };
+
+        var command = new Command("run", "Run the agent daemon.") { urls, dataDir, catalog, upstream, secret, cosign };
         command.SetAction(async (result, cancellationToken) =>
         {
             var values = new CommandLineValues(
-                result.GetValue(urls), result.GetValue(dataDir), result.GetValue(catalog), result.GetValue(upstream), result.GetValue(secret));
+                result.GetValue(urls), result.GetValue(dataDir), result.GetValue(catalog), result.GetValue(upstream), result.GetValue(secret), result.GetValue(cosign));
             return await RunAsync(values, cancellationToken).ConfigureAwait(false);
         });
         return command;

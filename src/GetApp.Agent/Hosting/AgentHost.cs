@@ -61,6 +61,8 @@ internal static partial class AgentHost
         app.Services.GetRequiredService<DataDirectory>().Open();
         await app.Services.GetRequiredService<SchemaMigrator>().MigrateAsync(cancellationToken).ConfigureAwait(false);
         await app.Services.GetRequiredService<Core.Settings.LiveSettings>().LoadAsync(cancellationToken).ConfigureAwait(false);
+        // A configured cosign key that cannot be used stops the agent here, with one clear line rather than a host stack trace.
+        app.Services.GetRequiredService<Core.Delivery.CosignVerifier>();
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         app.Services.GetRequiredService<Core.Deploy.AgentSelfUrl>().Set(app.Urls.FirstOrDefault(), RequiresDeviceAuth(options) ? options.DeviceSecret : null);
 

@@ -23,6 +23,7 @@ internal static class AgentOptionsResolver
             CatalogDir = cli.Catalog ?? Env("GETAPP_CATALOG") ?? section["Catalog"],
             UpstreamUrls = upstream is null ? [] : Split(upstream),
             DeviceSecret = cli.DeviceSecret ?? Env("GETAPP_DEVICE_SECRET", "DEVICE_SECRET") ?? section["DeviceSecret"],
+            CosignPublicKey = cli.CosignPublicKey ?? Env("GETAPP_COSIGN_PUBLIC_KEY") ?? section["CosignPublicKey"],
         };
     }
 
@@ -45,4 +46,5 @@ internal static class AgentOptionsResolver
 }
 
 /// <summary>What the <c>run</c> command line said (null = not given).</summary>
-internal sealed record CommandLineValues(string? Urls, string? DataDir, string? Catalog, IReadOnlyList<string>? Upstream, string? DeviceSecret);
+internal sealed record CommandLineValues(
+    string? Urls, string? DataDir, string? Catalog, IReadOnlyList<string>? Upstream, string? DeviceSecret, string? CosignPublicKey = null);

@@ -28,10 +28,11 @@ internal sealed class DeliveryScenario : IAsyncDisposable
     public static async Task<DeliveryScenario> CreateAsync() => new(await TestOrigin.StartAsync(), new TestCatalog());
 
     /// <summary>Writes the catalog, starts the agent, applies <paramref name="settings"/> and runs a discovery.</summary>
-    public async Task<TestAgent> StartAgentAsync(JsonObject? settings = null, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? configureServices = null)
+    public async Task<TestAgent> StartAgentAsync(JsonObject? settings = null, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? configureServices = null,
+        Func<Core.Hosting.AgentOptions, Core.Hosting.AgentOptions>? configure = null)
     {
         Catalog.Write();
-        Agent = await TestAgent.StartAsync(Catalog.Path, configureServices: configureServices);
+        Agent = await TestAgent.StartAsync(Catalog.Path, configure: configure, configureServices: configureServices);
         await ConfigureAsync(settings ?? FastRetries);
         await Agent.Get<DiscoveryService>().DiscoverAsync(CancellationToken.None);
         return Agent;

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using GetApp.Agent.Core.Releases;
 using GetApp.Agent.IntegrationTests.Infrastructure;
@@ -51,6 +52,38 @@ public class GetAppServerEndToEndTests
         var components = server.Discoveries[^1]["softwareData"]!["components"]!.AsArray();
         Assert.Contains(components, c => c!["catalogId"]!.GetValue<string>() == App && c["state"]!.GetValue<string>() == "installed");
         Assert.Contains(components, c => c!["catalogId"]!.GetValue<string>() == Lib && c["state"]!.GetValue<string>() == "installed");
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ServerSendsSignaturesAndNoHashes_KeyConfigured_OnlyFilesSignedWithTheKeyAreDelivered(bool signedWithTheKey)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var otherKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var keys = new TempDirectory("getapp-keys");
+        var keyFile = Path.Combine(keys.Path, "cosign.pub");
+        await File.WriteAllTextAsync(keyFile, key.ExportSubjectPublicKeyInfoPem());
+        var signer = signedWithTheKey ? key : otherKey;
+        await using var server = WithPushedAppAndLib(await GetAppServerDouble.StartAsync());
+        // What cosign sign-blob makes: ECDSA P-256 over the file's SHA-256, DER, base64.
+        server.SignFiles = content => Convert.ToBase64String(signer.SignHash(SHA256.HashData(content), DSASignatureFormat.Rfc3279DerSequence));
+        await using var agent = await server.StartAgentAsync(cosignPublicKey: keyFile);
+
+        var lib = await agent.WaitForAsync(Lib, s => s.State is ReleaseState.Downloaded or ReleaseState.Installed || s.DeviceReleaseStatus == "Error", TimeSpan.FromSeconds(60));
+
+        if (signedWithTheKey)
+        {
+            Assert.NotEqual("Error", lib.DeviceReleaseStatus);
+            Assert.Equal(ReleaseState.Installed, (await agent.WaitForAsync(App, s => s.State == ReleaseState.Installed || s.DeviceReleaseStatus == "Error", TimeSpan.FromSeconds(60))).State);
+        }
+        else
+        {
+            Assert.Contains($"artifact '{Lib}@lib.tar': Signature Validation failed", lib.ErrMsg);
+            Assert.Null(lib.ArtsDirPath);
+            var app = await agent.WaitForAsync(App, s => s.DeviceReleaseStatus == "Error");
+            Assert.Contains(Lib, app.ErrMsg);
+        }
     }
 
     [Fact]

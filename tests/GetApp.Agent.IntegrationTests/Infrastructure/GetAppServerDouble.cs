@@ -70,6 +70,12 @@ public sealed partial class GetAppServerDouble : IAsyncDisposable
     /// </summary>
     public bool ApiUnreachable { get; set; }
 
+    /// <summary>
+    /// When set, software files are handed out as a real GetApp origin does: with a cosign signature (this function of the
+    /// file's bytes) and no hash.
+    /// </summary>
+    public Func<byte[], string>? SignFiles { get; set; }
+
     /// <summary>prepareDelivery answers <c>start</c>, then preparedDelivery <c>inProgress</c> this many times, then <c>done</c>.</summary>
     public int PreparePolls { get; set; }
 
@@ -159,8 +165,8 @@ public sealed partial class GetAppServerDouble : IAsyncDisposable
     };
 
     /// <summary>Starts an in-process agent pointed at this double (its own temp data dir unless one is given).</summary>
-    public Task<TestAgent> StartAgentAsync(string? dataDir = null, string? secret = null, string deviceId = "dev-test-1") =>
-        TestAgent.StartAsync(dataDir: dataDir, configure: o => Configure(o, secret), configureServices: AgentServices(deviceId));
+    public Task<TestAgent> StartAgentAsync(string? dataDir = null, string? secret = null, string deviceId = "dev-test-1", string? cosignPublicKey = null) =>
+        TestAgent.StartAsync(dataDir: dataDir, configure: o => Configure(o, secret) with { CosignPublicKey = cosignPublicKey }, configureServices: AgentServices(deviceId));
 
     /// <summary>Polls until <paramref name="condition"/> holds, or fails with <paramref name="what"/>.</summary>
     public async Task WaitForAsync(Func<GetAppServerDouble, bool> condition, string what, TimeSpan? timeout = null)
@@ -403,6 +409,12 @@ public sealed partial class GetAppServerDouble : IAsyncDisposable
                     ["isExecutable"] = name == release.Executable,
                     ["metaData"] = "{}",
                 };
+                if (SignFiles is { } sign)
+                {
+                    item.Remove("hash");
+                    item["signature"] = sign(content);
+                }
+
                 if (name == release.Executable && release.Arguments is not null)
                 {
                     item["arguments"] = release.Arguments;
