@@ -18,6 +18,7 @@ public sealed class DeliveryProgress
     private long _lastDone = -1;
     private long _lastTicks;
     private double _rate;
+    private bool _firstRate;
 
     /// <param name="artifacts">(catalog id, item key, expected size) of every artifact still to deliver.</param>
     public DeliveryProgress(IEnumerable<(string CatalogId, string ItemKey, long Size)> artifacts)
@@ -86,7 +87,11 @@ public sealed class DeliveryProgress
                 if (seconds > 0)
                 {
                     var instant = Math.Max(0, done - _lastDone) / seconds;
-                    _rate = _rate <= 0 ? instant : (Smoothing * instant) + ((1 - Smoothing) * _rate);
+                    // The first window measured usually began before the bytes did (preparing, connecting), so its
+                    // rate is too low: the next window replaces it instead of being blended with it.
+                    var blend = _rate > 0 && !_firstRate;
+                    _firstRate = _rate <= 0;
+                    _rate = blend ? (Smoothing * instant) + ((1 - Smoothing) * _rate) : instant;
                 }
             }
 

@@ -31,6 +31,21 @@ public class DeliveryProgressTests
     }
 
     [Fact]
+    public void Sample_FirstWindowBeganBeforeTheBytes_NextWindowReplacesItsRate()
+    {
+        var progress = new DeliveryProgress([("r", "a", 10_000)]);
+        progress.Sample(0, Second);
+        progress.Report("r", "a", 100); // the bytes began near the end of the first window
+        Assert.Equal(99, progress.Sample(Second, Second).Eta);
+
+        progress.Report("r", "a", 1_100); // 1,000 bytes/s over a whole window
+        Assert.Equal(9, progress.Sample(2 * Second, Second).Eta);
+
+        progress.Report("r", "a", 1_600); // from now on windows are blended: 0.3 × 500 + 0.7 × 1,000 = 850 bytes/s
+        Assert.Equal(10, progress.Sample(3 * Second, Second).Eta);
+    }
+
+    [Fact]
     public void Sample_ArtifactStartsOver_PercentNeverGoesBack()
     {
         var progress = new DeliveryProgress([("r", "a", 1000)]);
