@@ -21,8 +21,7 @@ public sealed record DownloadObserver(Action<long> OnLength, Action<string?> OnV
 /// HTTP with <c>Range</c> guarded by <c>If-Range</c>, or a file of a local catalog from the same offset. One attempt per
 /// call; retries and backoff belong to the caller. Memory stays flat: a few pooled buffers, whatever the file size.
 /// </summary>
-/// <param name="directWrites">Whether whole blocks may be written with <c>O_DIRECT</c> (see <see cref="PartialFileWriter"/>); tests turn it off to cover the page-cache path.</param>
-public sealed class ArtifactDownloader(HttpClient http, TimeProvider time, bool directWrites = true)
+public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
 {
     private const int BufferSize = 1024 * 1024;
     private const int MaxRedirects = 10;
@@ -68,7 +67,7 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time, bool 
                 return new DownloadOutcome(offset, hash.GetHashAndReset());
             }
 
-            var pipeline = new DownloadPipeline(file.SafeFileHandle, file.Name, offset, hash, observer, directWrites, time);
+            var pipeline = new DownloadPipeline(file.SafeFileHandle, file.Name, offset, hash, observer, directWrites: true, time);
             var received = await pipeline.CopyAsync(body, request.ExpectedSize, stall, stallTimeout, cancellationToken).ConfigureAwait(false);
             if (opened.ContentLength is { } announced && received < announced)
             {

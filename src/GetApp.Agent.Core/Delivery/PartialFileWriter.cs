@@ -51,7 +51,7 @@ internal sealed unsafe partial class PartialFileWriter
     {
         while (!data.IsEmpty)
         {
-            var written = Direct && fileOffset % Alignment == 0 && data.Length >= Alignment && IsAligned(data)
+            var written = Direct && fileOffset % Alignment == 0 && data.Length >= Alignment && IsCongruent(data, fileOffset)
                 ? WriteDirect(data[..(data.Length & ~(Alignment - 1))], fileOffset)
                 : 0;
             if (written == 0)
@@ -67,8 +67,6 @@ internal sealed unsafe partial class PartialFileWriter
             fileOffset += written;
         }
     }
-
-    private static bool IsAligned(ReadOnlySpan<byte> data) => IsCongruent(data, 0);
 
     private static bool IsCongruent(ReadOnlySpan<byte> data, long fileOffset)
     {
