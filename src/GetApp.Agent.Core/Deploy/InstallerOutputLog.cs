@@ -7,18 +7,24 @@ namespace GetApp.Agent.Core.Deploy;
 /// <see cref="HeadBytes"/> go straight to the file; beyond that only the last <see cref="TailBytes"/> are kept in memory
 /// and appended at the end with a note of what was left out. Memory stays flat whatever the installer prints.
 /// </summary>
+/// <remarks>
+/// stdout and stderr are two pipes read side by side, so near the end their order is only the order the agent read
+/// them in: stdout's unread pipe backlog (up to 64 KiB) can land after an error line the installer wrote to stderr
+/// later. The kept tail is therefore much larger than a pipe, and stderr's own last lines are kept apart so that the
+/// <c>errMsg</c> tail always ends with them.
+/// </remarks>
 internal sealed class InstallerOutputLog : IDisposable
 {
     public const int HeadBytes = 1024 * 1024;
-    public const int TailBytes = 64 * 1024;
+    public const int TailBytes = 256 * 1024;
+    private const int ErrorTailBytes = 4 * 1024;
 
     private readonly Lock _lock = new();
     private readonly FileStream _file;
-    private readonly byte[] _ring = new byte[TailBytes];
+    private readonly ByteRing _tail = new(TailBytes);
+    private readonly ByteRing _errorTail = new(ErrorTailBytes);
     private long _total;
     private long _written;
-    private int _ringEnd;
-    private bool _ringFull;
 
     public InstallerOutputLog(string path, string header)
     {
@@ -45,7 +51,7 @@ internal sealed class InstallerOutputLog : IDisposable
         }
     }
 
-    public void Write(ReadOnlySpan<byte> data)
+    public void Write(ReadOnlySpan<byte> data, bool fromStandardError = false)
     {
         lock (_lock)
         {
@@ -57,7 +63,11 @@ internal sealed class InstallerOutputLog : IDisposable
                 _written += head;
             }
 
-            AppendToRing(data);
+            _tail.Append(data);
+            if (fromStandardError)
+            {
+                _errorTail.Append(data);
+            }
         }
     }
 
@@ -69,7 +79,7 @@ internal sealed class InstallerOutputLog : IDisposable
             var omitted = _total - _written;
             if (omitted > 0)
             {
-                var tail = RingContents();
+                var tail = _tail.Contents();
                 var kept = (int)Math.Min(tail.Length, omitted);
                 var skipped = omitted - kept;
                 if (skipped > 0)
@@ -86,16 +96,35 @@ internal sealed class InstallerOutputLog : IDisposable
         }
     }
 
-    /// <summary>The last lines of output (at most <paramref name="maxChars"/> characters), for <c>errMsg</c>.</summary>
+    /// <summary>
+    /// The last lines of output (at most <paramref name="maxChars"/> characters), for <c>errMsg</c>. When stderr's last
+    /// lines are not among them (stdout's backlog was read after them), they are put at the end.
+    /// </summary>
     public string Tail(int maxChars)
     {
-        byte[] tail;
+        byte[] tail, errorTail;
         lock (_lock)
         {
-            tail = RingContents();
+            tail = _tail.Contents();
+            errorTail = _errorTail.Contents();
         }
 
-        var text = Encoding.UTF8.GetString(tail).Replace("\0", "", StringComparison.Ordinal).TrimEnd();
+        var text = LastLines(Decode(tail), maxChars);
+        var errors = LastLines(Decode(errorTail), maxChars / 2);
+        if (errors.Length == 0 || text.Contains(errors, StringComparison.Ordinal))
+        {
+            return text;
+        }
+
+        return LastLines(text, maxChars - errors.Length - 1) + "\n" + errors;
+    }
+
+    public void Dispose() => _file.Dispose();
+
+    private static string Decode(byte[] bytes) => Encoding.UTF8.GetString(bytes).Replace("\0", "", StringComparison.Ordinal).TrimEnd();
+
+    private static string LastLines(string text, int maxChars)
+    {
         if (text.Length <= maxChars)
         {
             return text;
@@ -106,25 +135,31 @@ internal sealed class InstallerOutputLog : IDisposable
         return newline >= 0 && newline < text.Length - 1 ? text[(newline + 1)..] : text;
     }
 
-    public void Dispose() => _file.Dispose();
-
-    private void AppendToRing(ReadOnlySpan<byte> data)
+    /// <summary>The last <c>capacity</c> bytes appended.</summary>
+    private sealed class ByteRing(int capacity)
     {
-        if (data.Length >= _ring.Length)
+        private readonly byte[] _ring = new byte[capacity];
+        private int _end;
+        private bool _full;
+
+        public void Append(ReadOnlySpan<byte> data)
         {
-            data[^_ring.Length..].CopyTo(_ring);
-            _ringEnd = 0;
-            _ringFull = true;
-            return;
+            if (data.Length >= _ring.Length)
+            {
+                data[^_ring.Length..].CopyTo(_ring);
+                _end = 0;
+                _full = true;
+                return;
+            }
+
+            var first = Math.Min(data.Length, _ring.Length - _end);
+            data[..first].CopyTo(_ring.AsSpan(_end));
+            data[first..].CopyTo(_ring);
+            var end = _end + data.Length;
+            _full |= end >= _ring.Length;
+            _end = end % _ring.Length;
         }
 
-        var first = Math.Min(data.Length, _ring.Length - _ringEnd);
-        data[..first].CopyTo(_ring.AsSpan(_ringEnd));
-        data[first..].CopyTo(_ring);
-        var end = _ringEnd + data.Length;
-        _ringFull |= end >= _ring.Length;
-        _ringEnd = end % _ring.Length;
+        public byte[] Contents() => _full ? [.. _ring.AsSpan(_end), .. _ring.AsSpan(0, _end)] : _ring.AsSpan(0, _end).ToArray();
     }
-
-    private byte[] RingContents() => _ringFull ? [.. _ring.AsSpan(_ringEnd), .. _ring.AsSpan(0, _ringEnd)] : _ring.AsSpan(0, _ringEnd).ToArray();
 }

@@ -76,7 +76,9 @@ public sealed partial class InstallerRunner(TimeProvider timeProvider, ILogger<I
         {
             process.StandardInput.Close();
             var pid = process.Id;
-            var pumps = Task.WhenAll(PumpAsync(process.StandardOutput.BaseStream, log), PumpAsync(process.StandardError.BaseStream, log));
+            var pumps = Task.WhenAll(
+                PumpAsync(process.StandardOutput.BaseStream, log, fromStandardError: false),
+                PumpAsync(process.StandardError.BaseStream, log, fromStandardError: true));
             LogStarted(launch.CatalogId, pid, launch.ExecutablePath);
             if (onStarted is not null)
             {
@@ -232,7 +234,7 @@ public sealed partial class InstallerRunner(TimeProvider timeProvider, ILogger<I
         }
     }
 
-    private static async Task PumpAsync(Stream stream, InstallerOutputLog log)
+    private static async Task PumpAsync(Stream stream, InstallerOutputLog log, bool fromStandardError)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
         try
@@ -240,7 +242,7 @@ public sealed partial class InstallerRunner(TimeProvider timeProvider, ILogger<I
             int read;
             while ((read = await stream.ReadAsync(buffer, CancellationToken.None).ConfigureAwait(false)) > 0)
             {
-                log.Write(buffer.AsSpan(0, read));
+                log.Write(buffer.AsSpan(0, read), fromStandardError);
             }
         }
         catch (IOException)

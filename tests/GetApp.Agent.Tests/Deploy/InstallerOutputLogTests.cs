@@ -46,6 +46,44 @@ public sealed class InstallerOutputLogTests : IDisposable
     }
 
     [Fact]
+    public void Tail_StdoutBacklogReadAfterStderrLine_FileAndTailStillEndWithTheStderrLine()
+    {
+        // The two pipes are read side by side: a full stdout pipe (64 KiB) can be read after the installer's last
+        // stderr line, although the installer wrote it first.
+        var path = Path.Combine(_dir, "d.log");
+        var backlog = Encoding.ASCII.GetBytes(new string('x', 64 * 1024));
+        string tail;
+        using (var log = new InstallerOutputLog(path, "#"))
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                log.Write(backlog);
+            }
+
+            log.Write("fatal: disk full\n"u8, fromStandardError: true);
+            log.Write(backlog);
+            tail = log.Tail(1500);
+            log.Complete("# done");
+        }
+
+        Assert.EndsWith("\nfatal: disk full", tail);
+        Assert.InRange(tail.Length, 1000, 1500);
+        Assert.Contains("fatal: disk full", File.ReadAllText(path));
+    }
+
+    [Fact]
+    public void Tail_StderrLineAlreadyInOrder_NotRepeated()
+    {
+        var path = Path.Combine(_dir, "e.log");
+        using var log = new InstallerOutputLog(path, "#");
+        log.Write("copying\n"u8);
+        log.Write("warning: old config\n"u8, fromStandardError: true);
+        log.Write("done\n"u8);
+
+        Assert.Equal("copying\nwarning: old config\ndone", log.Tail(1500));
+    }
+
+    [Fact]
     public void Constructor_PreviousLogExists_KeptAsDotOne()
     {
         var path = Path.Combine(_dir, "c.log");
