@@ -1,24 +1,29 @@
 namespace GetApp.Agent.Core.Delivery;
 
 /// <summary>
-/// Bytes on disk over all artifacts of a closure, and an ETA from a smoothed rate. The downloader reports each artifact's
-/// length as it grows (from any thread); a once-a-second sampler reads <see cref="Sample"/>. The percentage never goes
-/// back, even when a server that ignores Range forces an artifact to start over.
+/// Bytes on disk over all artifacts of a closure, and an ETA from the rate over a sliding window. The downloader reports
+/// each artifact's length as it grows (from any thread); a periodic sampler reads <see cref="Sample"/>. The percentage
+/// never goes back, even when a server that ignores Range forces an artifact to start over.
 /// </summary>
+/// <remarks>
+/// The rate is bytes over the last <see cref="RateWindowSeconds"/> (as curl's current speed), measured only from the first
+/// sample at which bytes had moved, and trusted once it spans <see cref="MinimumSpanSeconds"/>: a short window or one that
+/// includes connecting reads a rate several times too low and the ETA jumps (one busy half second made 4 s read as 39 s).
+/// </remarks>
 public sealed class DeliveryProgress
 {
-    private const double Smoothing = 0.3;
+    private const double RateWindowSeconds = 5;
+    private const double MinimumSpanSeconds = 1;
 
     private readonly Dictionary<string, long> _lengths = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _releaseOf = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _releaseTotals = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private readonly long _total;
+    private readonly List<(long Ticks, long Done)> _window = [];
     private double _lastPercent;
-    private long _lastDone = -1;
-    private long _lastTicks;
-    private double _rate;
-    private bool _firstRate;
+    private long? _startDone;
+    private long _lastDone;
 
     /// <param name="artifacts">(catalog id, item key, expected size) of every artifact still to deliver.</param>
     public DeliveryProgress(IEnumerable<(string CatalogId, string ItemKey, long Size)> artifacts)
@@ -81,24 +86,38 @@ public sealed class DeliveryProgress
         {
             var percent = _total <= 0 ? 100 : Math.Clamp(100.0 * done / _total, 0, 100);
             _lastPercent = Math.Max(_lastPercent, percent);
-            if (_lastDone >= 0)
-            {
-                var seconds = (double)(timestampTicks - _lastTicks) / ticksPerSecond;
-                if (seconds > 0)
-                {
-                    var instant = Math.Max(0, done - _lastDone) / seconds;
-                    // The first window measured usually began before the bytes did (preparing, connecting), so its
-                    // rate is too low: the next window replaces it instead of being blended with it.
-                    var blend = _rate > 0 && !_firstRate;
-                    _firstRate = _rate <= 0;
-                    _rate = blend ? (Smoothing * instant) + ((1 - Smoothing) * _rate) : instant;
-                }
-            }
-
-            _lastDone = done;
-            _lastTicks = timestampTicks;
-            long? eta = _rate > 0 ? (long)Math.Ceiling(Math.Max(0, _total - done) / _rate) : null;
+            var rate = MeasureRate(timestampTicks, ticksPerSecond, done);
+            long? eta = rate > 0 ? (long)Math.Ceiling(Math.Max(0, _total - done) / rate) : null;
             return (_lastPercent, eta);
         }
+    }
+
+    /// <summary>Bytes per second over the window, or 0 while unknown.</summary>
+    private double MeasureRate(long timestampTicks, long ticksPerSecond, long done)
+    {
+        if (_startDone is null || done < _lastDone)
+        {
+            // First sample, or an artifact started over: what was measured no longer adds up; measure again once bytes move.
+            _window.Clear();
+            _startDone = done;
+        }
+
+        _lastDone = done;
+
+        if (_window.Count == 0 && done == _startDone)
+        {
+            return 0; // nothing has moved yet: the window begins with the bytes, not with connecting
+        }
+
+        _window.Add((timestampTicks, done));
+        var windowTicks = (long)(RateWindowSeconds * ticksPerSecond);
+        while (_window.Count > 2 && timestampTicks - _window[1].Ticks >= windowTicks)
+        {
+            _window.RemoveAt(0);
+        }
+
+        var (startTicks, startDone) = _window[0];
+        var seconds = (double)(timestampTicks - startTicks) / ticksPerSecond;
+        return seconds >= MinimumSpanSeconds ? (done - startDone) / seconds : 0;
     }
 }
