@@ -141,6 +141,7 @@ public sealed class TestOrigin : IAsyncDisposable
         var buffer = new byte[chunk];
         var sent = 0L;
         var clock = System.Diagnostics.Stopwatch.StartNew();
+        var pacedUntil = TimeSpan.Zero;
         try
         {
             await context.Response.StartAsync(context.RequestAborted);
@@ -176,10 +177,13 @@ public sealed class TestOrigin : IAsyncDisposable
 
                 if (rate is { } bytesPerSecond)
                 {
-                    var due = TimeSpan.FromSeconds((double)sent / bytesPerSecond);
-                    if (due > clock.Elapsed)
+                    // A token bucket holding 100 ms: an origin that fell behind (a busy test machine) does not send a
+                    // burst to catch up, so the rate the client sees is steady and its ETA can be checked against the clock.
+                    var floor = clock.Elapsed - TimeSpan.FromMilliseconds(100);
+                    pacedUntil = (pacedUntil > floor ? pacedUntil : floor) + TimeSpan.FromSeconds((double)n / bytesPerSecond);
+                    if (pacedUntil > clock.Elapsed)
                     {
-                        await Task.Delay(due - clock.Elapsed, context.RequestAborted);
+                        await Task.Delay(pacedUntil - clock.Elapsed, context.RequestAborted);
                     }
                 }
             }
