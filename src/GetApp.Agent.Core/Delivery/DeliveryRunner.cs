@@ -211,20 +211,34 @@ public sealed partial class DeliveryRunner(
             var started = timeProvider.GetTimestamp();
             var names = ArtifactFiles.Plan(artifacts.Select(a => a.Spec).ToList());
             var partialDir = PartialDirOf(catalogId);
-            var results = new List<(PreparedArtifact Artifact, string Partial, DownloadOutcome Outcome)>();
+            var results = new List<(PreparedArtifact Artifact, string Partial, DownloadOutcome Outcome, string? Problem)>();
             var current = artifacts.ToList();
             for (var i = 0; i < current.Count; i++)
             {
-                var partial = Path.Combine(partialDir, names[current[i].Spec.ItemKey] + ".part");
-                var (artifact, outcome) = await DownloadWithRetriesAsync(catalogId, current[i], names[current[i].Spec.ItemKey], partial, progress, cancellationToken).ConfigureAwait(false);
+                var fileName = names[current[i].Spec.ItemKey];
+                var partial = Path.Combine(partialDir, fileName + ".part");
+                var (artifact, outcome) = await DownloadWithRetriesAsync(catalogId, current[i], fileName, partial, progress, cancellationToken).ConfigureAwait(false);
+                var (problem, signatureProblem) = Verify(artifact, outcome);
+                if (signatureProblem is not null && !string.IsNullOrWhiteSpace(artifact.Spec.Signature))
+                {
+                    // As the reference agent does, a file whose signature fails is fetched once more from zero before the
+                    // delivery fails: bytes damaged on the way (or a resumed file whose start came from elsewhere) get a
+                    // clean second chance. A wrong size or hash fails at once, as documented; a missing signature too.
+                    LogSignatureRetry(catalogId, artifact.Spec.ItemKey, signatureProblem);
+                    DeleteQuietly(partial);
+                    await artifactStore.ClearValidatorAsync(catalogId, artifact.Spec.ItemKey, CancellationToken.None).ConfigureAwait(false);
+                    (artifact, outcome) = await DownloadWithRetriesAsync(catalogId, artifact, fileName, partial, progress, cancellationToken).ConfigureAwait(false);
+                    (problem, signatureProblem) = Verify(artifact, outcome);
+                }
+
                 current[i] = artifact;
-                results.Add((artifact, partial, outcome));
+                results.Add((artifact, partial, outcome, problem ?? signatureProblem));
             }
 
             await MoveAsync(catalogId, ReleaseAction.BeginValidation, null, cancellationToken).ConfigureAwait(false);
-            foreach (var (artifact, partial, outcome) in results)
+            foreach (var (_, _, _, problem) in results)
             {
-                if ((DeliveryValidator.Check(artifact.Spec, outcome.Length, outcome.Sha256) ?? signatures.Check(artifact.Spec, outcome.Sha256)) is { } problem)
+                if (problem is not null)
                 {
                     // Corrupt or truncated bytes are never kept, let alone moved into artsDirPath.
                     DeleteQuietly(partialDir);
@@ -235,7 +249,7 @@ public sealed partial class DeliveryRunner(
 
             var artsDir = dataDirectory.ArtifactsDirOf(catalogId);
             Directory.CreateDirectory(artsDir);
-            foreach (var (artifact, partial, _) in results)
+            foreach (var (artifact, partial, _, _) in results)
             {
                 // The partial file was fsynced when its last byte was written; the rename is atomic within the data dir.
                 File.Move(partial, Path.Combine(artsDir, names[artifact.Spec.ItemKey]), overwrite: true);
@@ -264,6 +278,12 @@ public sealed partial class DeliveryRunner(
             gate.Release();
         }
     }
+
+    /// <summary>Size and hash first; the signature only of intact bytes, so that the two kinds of failure can be told apart.</summary>
+    private (string? Integrity, string? Signature) Verify(PreparedArtifact artifact, DownloadOutcome outcome) =>
+        DeliveryValidator.Check(artifact.Spec, outcome.Length, outcome.Sha256) is { } problem
+            ? (problem, null)
+            : (null, signatures.Check(artifact.Spec, outcome.Sha256));
 
     private async Task<(PreparedArtifact Artifact, DownloadOutcome Outcome)> DownloadWithRetriesAsync(
         string catalogId, PreparedArtifact artifact, string fileName, string partial, DeliveryProgress progress, CancellationToken cancellationToken)
@@ -442,4 +462,7 @@ public sealed partial class DeliveryRunner(
 
     [LoggerMessage(EventId = 2005, Level = LogLevel.Information, Message = "Delivery of {CatalogId} stopped: {Reason}")]
     private partial void LogDeliveryStopped(string catalogId, string reason);
+
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "Download of {CatalogId} / {ItemKey} failed its signature check ({Reason}); downloading it once more")]
+    private partial void LogSignatureRetry(string catalogId, string itemKey, string reason);
 }

@@ -55,6 +55,9 @@ public sealed class DeliverySignatureTests : IDisposable
         Assert.Null(status.ArtsDirPath);
         Assert.False(Directory.Exists(s.ArtsDirOf(Id)));
         Assert.False(Directory.Exists(s.PartialDirOf(Id)));
+        // A signature that does not match is given one fresh download (as the reference agent does); a missing one is not.
+        Assert.Equal(signature is null ? 1 : 2, s.Origin.RequestsFor(data.Name).Count);
+        Assert.Single(s.Origin.RequestsFor(app.Name));
     }
 
     [Fact]

@@ -86,6 +86,36 @@ public class GetAppServerEndToEndTests
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task ServerSendsSignaturesAndNoHashes_FileDamagedOnTheWay_FetchedOnceMoreThenDeliveredOrFailed(int damagedAnswers)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var keys = new TempDirectory("getapp-keys");
+        var keyFile = Path.Combine(keys.Path, "cosign.pub");
+        await File.WriteAllTextAsync(keyFile, key.ExportSubjectPublicKeyInfoPem());
+        await using var server = WithPushedAppAndLib(await GetAppServerDouble.StartAsync());
+        server.SignFiles = content => Convert.ToBase64String(key.SignHash(SHA256.HashData(content), DSASignatureFormat.Rfc3279DerSequence));
+        server.CorruptFileAnswers = damagedAnswers; // the dependency's file is the first one fetched
+        await using var agent = await server.StartAgentAsync(cosignPublicKey: keyFile);
+
+        var lib = await agent.WaitForAsync(Lib, s => s.State is ReleaseState.Downloaded or ReleaseState.Installed || s.DeviceReleaseStatus == "Error", TimeSpan.FromSeconds(60));
+
+        var fetches = server.Received.Count(r => r.Path.EndsWith("/lib.tar", StringComparison.Ordinal));
+        Assert.Equal(2, fetches);
+        if (damagedAnswers == 1)
+        {
+            Assert.NotEqual("Error", lib.DeviceReleaseStatus);
+            Assert.Equal(new byte[200_000], await File.ReadAllBytesAsync(Path.Combine(lib.ArtsDirPath!, "lib.tar")));
+        }
+        else
+        {
+            Assert.Contains($"artifact '{Lib}@lib.tar': Signature Validation failed: its cosign signature does not match the file", lib.ErrMsg);
+            Assert.Null(lib.ArtsDirPath);
+        }
+    }
+
     [Fact]
     public async Task ReportsUnreachableDuringAWholeDelivery_WaitInTheOutboxAcrossARestart_AndArriveInOrder()
     {

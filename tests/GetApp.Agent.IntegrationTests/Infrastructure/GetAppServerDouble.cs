@@ -76,6 +76,9 @@ public sealed partial class GetAppServerDouble : IAsyncDisposable
     /// </summary>
     public Func<byte[], string>? SignFiles { get; set; }
 
+    /// <summary>The next this many file answers carry one flipped byte (damaged on the way; same length, same ETag).</summary>
+    public int CorruptFileAnswers;
+
     /// <summary>prepareDelivery answers <c>start</c>, then preparedDelivery <c>inProgress</c> this many times, then <c>done</c>.</summary>
     public int PreparePolls { get; set; }
 
@@ -458,6 +461,12 @@ public sealed partial class GetAppServerDouble : IAsyncDisposable
         }
 
         var etag = new EntityTagHeaderValue($"\"{Convert.ToHexStringLower(SHA256.HashData(content!))[..16]}\"");
+        if (Interlocked.Decrement(ref CorruptFileAnswers) >= 0)
+        {
+            content = [.. content!];
+            content[content.Length / 2] ^= 0xFF;
+        }
+
         return Results.File(content!, "application/octet-stream", enableRangeProcessing: true, entityTag: etag,
             lastModified: new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
     }
