@@ -40,7 +40,7 @@ internal sealed partial class WriteBehind(SafeFileHandle file, long start)
         while (writtenUpTo - _dropped >= Window + Step)
         {
             _enabled &= SyncFileRange(fd, _dropped, Step, WaitBefore | Write | WaitAfter) == 0
-                && PosixFadvise(fd, _dropped, Step, DontNeed) == 0;
+                && DropFromCache(fd, _dropped, Step) == 0;
             _dropped += Step;
         }
     }
@@ -48,6 +48,13 @@ internal sealed partial class WriteBehind(SafeFileHandle file, long start)
     [LibraryImport("libc", EntryPoint = "sync_file_range", SetLastError = true)]
     private static partial int SyncFileRange(int fd, long offset, long count, uint flags);
 
+    // posix_fadvise takes off_t, which is 32 bits in a 32-bit process; posix_fadvise64 takes 64-bit offsets everywhere.
+    private static int DropFromCache(int fd, long offset, long length) =>
+        Environment.Is64BitProcess ? PosixFadvise(fd, offset, length, DontNeed) : PosixFadvise64(fd, offset, length, DontNeed);
+
     [LibraryImport("libc", EntryPoint = "posix_fadvise")]
     private static partial int PosixFadvise(int fd, long offset, long length, int advice);
+
+    [LibraryImport("libc", EntryPoint = "posix_fadvise64")]
+    private static partial int PosixFadvise64(int fd, long offset, long length, int advice);
 }
