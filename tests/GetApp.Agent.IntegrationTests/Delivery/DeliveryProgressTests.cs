@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace GetApp.Agent.IntegrationTests.Delivery;
 
+[Collection(TimingSensitive.Name)]
 public class DeliveryProgressTests
 {
     [Fact]
