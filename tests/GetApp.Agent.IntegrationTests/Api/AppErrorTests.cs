@@ -48,10 +48,12 @@ public sealed class AppErrorTests : IAsyncLifetime
 
         // As curl does for large bodies, the client asks before sending it: the agent refuses from Content-Length alone, so
         // the 413 arrives before a byte is sent. (Without the question the agent still answers 413 and closes, but a client
-        // still writing may see the broken pipe instead; RFC 9110 §15.5.14.)
+        // still writing may see the broken pipe instead; RFC 9110 §15.5.14.) The client waits for the answer as long as it
+        // takes on a busy machine: after its default 1 s it would send the body anyway.
+        using var client = new HttpClient(new SocketsHttpHandler { Expect100ContinueTimeout = TimeSpan.FromSeconds(30) }) { BaseAddress = _agent.Client.BaseAddress };
         using var request = new HttpRequestMessage(HttpMethod.Put, "/api/v2/agent/configs") { Content = new StringContent(huge, Encoding.UTF8, "application/json") };
         request.Headers.ExpectContinue = true;
-        var response = await _agent.Client.SendAsync(request);
+        var response = await client.SendAsync(request);
 
         var error = await HttpAssert.AppErrorAsync(response, HttpStatusCode.RequestEntityTooLarge);
         Assert.Equal("PayloadTooLarge", error.GetProperty("name").GetString());

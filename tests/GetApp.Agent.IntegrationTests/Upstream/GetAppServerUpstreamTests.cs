@@ -24,7 +24,8 @@ public partial class GetAppServerUpstreamTests
     [Fact]
     public async Task Discovery_RequestBody_IsTheServersDiscoveryMessageV2Dto()
     {
-        await using var server = (await GetAppServerDouble.StartAsync(secret: "s3cret")).AddRelease(App, isPush: true);
+        // Offered, not pushed: the engine would take a pushed release into delivery at once and race the moves below.
+        await using var server = (await GetAppServerDouble.StartAsync(secret: "s3cret")).AddRelease(App);
         await using var agent = await server.StartAgentAsync();
         await ReportOutboxTests.WaitForReleaseAsync(agent, App);
         await Move(agent, App, ReleaseAction.StartDelivery);
