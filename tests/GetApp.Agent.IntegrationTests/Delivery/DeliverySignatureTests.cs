@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using GetApp.Agent.Core.Releases;
 using GetApp.Agent.IntegrationTests.Infrastructure;
@@ -12,14 +11,9 @@ namespace GetApp.Agent.IntegrationTests.Delivery;
 public sealed class DeliverySignatureTests : IDisposable
 {
     private const string Id = "8.signed@1.0.0";
-    private readonly ECDsa _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-    private readonly TempDirectory _keys = new("getapp-keys");
+    private readonly CosignKey _key = new();
 
-    public void Dispose()
-    {
-        _key.Dispose();
-        _keys.Dispose();
-    }
+    public void Dispose() => _key.Dispose();
 
     [Fact]
     public async Task Delivery_EveryArtifactSignedWithTheKey_Downloaded()
@@ -63,7 +57,7 @@ public sealed class DeliverySignatureTests : IDisposable
     [Fact]
     public async Task Start_ConfiguredKeyFileMissing_AgentRefusesToStart()
     {
-        var missing = Path.Combine(_keys.Path, "missing.pub");
+        var missing = Path.Combine(Path.GetDirectoryName(_key.PublicKeyFile)!, "missing.pub");
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => TestAgent.StartAsync(configure: o => o with { CosignPublicKey = missing }));
 
@@ -72,15 +66,11 @@ public sealed class DeliverySignatureTests : IDisposable
 
     private async Task StartAsync(DeliveryScenario s)
     {
-        var keyFile = Path.Combine(_keys.Path, "cosign.pub");
-        await File.WriteAllTextAsync(keyFile, _key.ExportSubjectPublicKeyInfoPem());
-        await s.StartAgentAsync(configure: o => o with { CosignPublicKey = keyFile });
+        await s.StartAgentAsync(configure: o => o with { CosignPublicKey = _key.PublicKeyFile });
         await s.ControlOkAsync("start", Id);
     }
 
-    /// <summary>What <c>cosign sign-blob</c> makes: ECDSA P-256 over the file's SHA-256, DER, base64.</summary>
-    private string Sign(OriginFile file) =>
-        Convert.ToBase64String(_key.SignHash(Convert.FromHexString(file.Sha256Hex), DSASignatureFormat.Rfc3279DerSequence));
+    private string Sign(OriginFile file) => _key.SignDigest(Convert.FromHexString(file.Sha256Hex));
 
     private static JsonObject Entry(params (OriginFile File, string? Signature)[] artifacts) => new()
     {

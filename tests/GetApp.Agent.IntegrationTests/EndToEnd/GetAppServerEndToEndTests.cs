@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using GetApp.Agent.Core.Releases;
 using GetApp.Agent.IntegrationTests.Infrastructure;
@@ -59,16 +58,12 @@ public class GetAppServerEndToEndTests
     [InlineData(false)]
     public async Task ServerSendsSignaturesAndNoHashes_KeyConfigured_OnlyFilesSignedWithTheKeyAreDelivered(bool signedWithTheKey)
     {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        using var otherKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        using var keys = new TempDirectory("getapp-keys");
-        var keyFile = Path.Combine(keys.Path, "cosign.pub");
-        await File.WriteAllTextAsync(keyFile, key.ExportSubjectPublicKeyInfoPem());
+        using var key = new CosignKey();
+        using var otherKey = new CosignKey();
         var signer = signedWithTheKey ? key : otherKey;
         await using var server = WithPushedAppAndLib(await GetAppServerDouble.StartAsync());
-        // What cosign sign-blob makes: ECDSA P-256 over the file's SHA-256, DER, base64.
-        server.SignFiles = content => Convert.ToBase64String(signer.SignHash(SHA256.HashData(content), DSASignatureFormat.Rfc3279DerSequence));
-        await using var agent = await server.StartAgentAsync(cosignPublicKey: keyFile);
+        server.SignFiles = signer.Sign;
+        await using var agent = await server.StartAgentAsync(cosignPublicKey: key.PublicKeyFile);
 
         var lib = await agent.WaitForAsync(Lib, s => s.State is ReleaseState.Downloaded or ReleaseState.Installed || s.DeviceReleaseStatus == "Error", TimeSpan.FromSeconds(60));
 
@@ -91,14 +86,11 @@ public class GetAppServerEndToEndTests
     [InlineData(2)]
     public async Task ServerSendsSignaturesAndNoHashes_FileDamagedOnTheWay_FetchedOnceMoreThenDeliveredOrFailed(int damagedAnswers)
     {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        using var keys = new TempDirectory("getapp-keys");
-        var keyFile = Path.Combine(keys.Path, "cosign.pub");
-        await File.WriteAllTextAsync(keyFile, key.ExportSubjectPublicKeyInfoPem());
+        using var key = new CosignKey();
         await using var server = WithPushedAppAndLib(await GetAppServerDouble.StartAsync());
-        server.SignFiles = content => Convert.ToBase64String(key.SignHash(SHA256.HashData(content), DSASignatureFormat.Rfc3279DerSequence));
+        server.SignFiles = key.Sign;
         server.CorruptFileAnswers = damagedAnswers; // the dependency's file is the first one fetched
-        await using var agent = await server.StartAgentAsync(cosignPublicKey: keyFile);
+        await using var agent = await server.StartAgentAsync(cosignPublicKey: key.PublicKeyFile);
 
         var lib = await agent.WaitForAsync(Lib, s => s.State is ReleaseState.Downloaded or ReleaseState.Installed || s.DeviceReleaseStatus == "Error", TimeSpan.FromSeconds(60));
 
