@@ -5,7 +5,7 @@ using GetApp.Agent.Core.Upstream;
 namespace GetApp.Agent.Core.Delivery;
 
 /// <summary>
-/// Checks artifacts' cosign signatures when a public key is configured (ARCHITECTURE §4). GetApp signs every upload with
+/// Checks artifacts' cosign signatures when a public key is configured (docs/architecture.md §4). GetApp signs every upload with
 /// <c>cosign sign-blob</c>: an ECDSA P-256 signature (cosign's default key; RSA with PKCS#1 v1.5 is accepted too) over
 /// the file's SHA-256, DER-encoded, base64 text. The digest computed while downloading is all a check needs, so nothing
 /// is read twice. A GetApp server usually sends no hash for software files, so for them the signature is the integrity

@@ -7,7 +7,7 @@ namespace GetApp.Agent.Core.Delivery;
 
 public static class DeliveryServiceCollectionExtensions
 {
-    /// <summary>Registers the delivery engine (ARCHITECTURE §4).</summary>
+    /// <summary>Registers the delivery engine (docs/architecture.md §4).</summary>
     public static IServiceCollection AddDeliveryEngine(this IServiceCollection services)
     {
         // Its own handler: redirects are followed by the downloader (so credentials never cross hosts), no cookies,

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace GetApp.Agent.Core.Deploy;
 
 /// <summary>
-/// The deploy engine (ARCHITECTURE §5): starts installs, runs a release's installer (or waits for a third-party one
+/// The deploy engine (docs/architecture.md §5): starts installs, runs a release's installer (or waits for a third-party one
 /// and applies its reports), and on start re-evaluates installs a stopped agent left behind. Outcomes go through
 /// <see cref="DeployOutcomes"/> (the root and its dependencies move as one); every change of a release goes through
 /// <see cref="ReleaseService"/>.

@@ -7,7 +7,7 @@ namespace GetApp.Agent.Core.Deploy;
 
 public static class DeployServiceCollectionExtensions
 {
-    /// <summary>Registers the deploy engine (ARCHITECTURE §5).</summary>
+    /// <summary>Registers the deploy engine (docs/architecture.md §5).</summary>
     public static IServiceCollection AddDeployEngine(this IServiceCollection services)
     {
         // Seams other parts replace: the device identity service, and the host, which sets the address it listens on.

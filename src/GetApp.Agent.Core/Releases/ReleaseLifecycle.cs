@@ -3,7 +3,7 @@ using static GetApp.Agent.Core.Releases.ReleaseState;
 namespace GetApp.Agent.Core.Releases;
 
 /// <summary>
-/// The one transition table of the release lifecycle (ARCHITECTURE §2). Every change of a release's
+/// The one transition table of the release lifecycle (docs/architecture.md §2). Every change of a release's
 /// position goes through <see cref="TryMove"/>; a move that is not in the table is refused and changes nothing.
 /// </summary>
 public static class ReleaseLifecycle

@@ -16,8 +16,8 @@ public enum ReportKind
 public readonly record struct PlannedReport(ReportKind Kind, string Status);
 
 /// <summary>
-/// Maps a release's before → after to the GetApp server reports it calls for (getapp-server-protocol.md §4.2, §4.3, §5.5,
-/// §5.6). Derived from the positions, not the action, so every writer (engines, API, progress saves) is covered alike.
+/// Maps a release's before → after to the GetApp server reports it calls for (docs/getapp-server.md: the
+/// server's delivery and deploy status mappings). Derived from the positions, not the action, so every writer (engines, API, progress saves) is covered alike.
 /// </summary>
 public static class ReportPlan
 {

@@ -1,7 +1,7 @@
 namespace GetApp.Agent.Core.Upstream;
 
 /// <summary>
-/// Where releases come from: the GetApp server, a parent agent, or an offline catalog folder (ARCHITECTURE §3).
+/// Where releases come from: the GetApp server, a parent agent, or an offline catalog folder (docs/architecture.md §3).
 /// Engines only ever talk to this interface.
 /// </summary>
 public interface IUpstream

@@ -10,7 +10,7 @@ namespace GetApp.Agent.IntegrationTests.Api;
 
 /// <summary>
 /// <c>GET /api/v2/device/releases/{catalog_id}</c> (the seed page) and the list: every field, for a release in each
-/// state of the lifecycle, checked against the shared JSON Schema and value by value.
+/// state of the lifecycle, checked against the JSON Schema in docs/contracts and value by value.
 /// </summary>
 public sealed class DeviceReleasesApiTests : IAsyncLifetime
 {

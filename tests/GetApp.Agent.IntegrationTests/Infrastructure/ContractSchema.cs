@@ -5,8 +5,7 @@ using Json.Schema;
 namespace GetApp.Agent.IntegrationTests.Infrastructure;
 
 /// <summary>
-/// The project's contract for the seed endpoint and the AppError body: <c>shared/contracts/device-release-status.schema.json</c>
-/// (beside the repository), evaluated with format checks on (dates must be date-times).
+/// The project's contract for the seed endpoint and the AppError body: <c>docs/contracts/device-release-status.schema.json</c>, evaluated with format checks on (dates must be date-times).
 /// </summary>
 public static class ContractSchema
 {
@@ -14,7 +13,7 @@ public static class ContractSchema
 
     private static readonly EvaluationOptions Options = new() { OutputFormat = OutputFormat.List, RequireFormatValidation = true };
 
-    public static string SchemaPath => Path.GetFullPath(Path.Combine(RepoPaths.Root, "..", "shared", "contracts", "device-release-status.schema.json"));
+    public static string SchemaPath => Path.Combine(RepoPaths.Root, "docs", "contracts", "device-release-status.schema.json");
 
     public static void AssertValidStatus(JsonElement json) => AssertValid(Schemas.Value.Status, json);
 

@@ -16,7 +16,7 @@ using Microsoft.Net.Http.Headers;
 namespace GetApp.Agent.IntegrationTests.Infrastructure;
 
 /// <summary>
-/// A GetApp server double speaking real HTTP on loopback (getapp-server-protocol.md §5): discovery, prepareDelivery /
+/// A GetApp server double speaking real HTTP on loopback (docs/getapp-server.md): discovery, prepareDelivery /
 /// preparedDelivery, updateDownloadStatus, updateDeployStatus, and the artifact files themselves (presigned-style URLs,
 /// Range support). It validates like the real server where a device can trip (Device-Auth, required fields, enum
 /// spellings, strict <c>general.physicalDevice</c>, reports whose <c>currentTime</c> does not increase are ignored),

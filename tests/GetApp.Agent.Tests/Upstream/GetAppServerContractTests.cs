@@ -5,7 +5,7 @@ using GetApp.Agent.Core.Upstream.GetAppServer;
 
 namespace GetApp.Agent.Tests.Upstream;
 
-/// <summary>The JSON the agent sends to the GetApp server, field by field against the server DTOs (getapp-server-protocol.md §5).</summary>
+/// <summary>The JSON the agent sends to the GetApp server, field by field against the server DTOs (docs/getapp-server.md).</summary>
 public class GetAppServerContractTests
 {
     private static readonly DateTimeOffset Time = new(2026, 3, 1, 10, 20, 30, 456, TimeSpan.FromHours(2));

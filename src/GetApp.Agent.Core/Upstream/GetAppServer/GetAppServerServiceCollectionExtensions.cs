@@ -10,7 +10,7 @@ namespace GetApp.Agent.Core.Upstream.GetAppServer;
 public static class GetAppServerServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the GetApp server upstream when <see cref="AgentOptions.UpstreamUrls"/> is set (ARCHITECTURE §3), with
+    /// Registers the GetApp server upstream when <see cref="AgentOptions.UpstreamUrls"/> is set (docs/architecture.md §3), with
     /// the report outbox (its write listener and sender). An offline catalog and a server at once is refused: the device
     /// would report to a server releases it took from elsewhere.
     /// </summary>

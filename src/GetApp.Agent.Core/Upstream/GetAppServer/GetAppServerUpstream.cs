@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 namespace GetApp.Agent.Core.Upstream.GetAppServer;
 
 /// <summary>
-/// The GetApp server as the upstream (getapp-server-protocol.md §5): discovery with the full
+/// The GetApp server as the upstream (docs/getapp-server.md): discovery with the full
 /// <c>DiscoveryMessageV2Dto</c>, and delivery preparation (<c>prepareDelivery</c>, then polling
 /// <c>preparedDelivery/{catalogId}</c> while the server is still preparing).
 /// </summary>

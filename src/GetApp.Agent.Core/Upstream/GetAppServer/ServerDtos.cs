@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 
 namespace GetApp.Agent.Core.Upstream.GetAppServer;
 
-// The GetApp server's device-facing DTOs (getapp-server-protocol.md §5), with the server's own names and casing.
+// The GetApp server's device-facing DTOs (docs/getapp-server.md), with the server's own names and casing.
 // Requests omit null fields (see GetAppServerJsonContext); answers are read leniently.
 
 /// <summary><c>DiscoveryMessageV2Dto</c>, the body of <c>POST /api/v2/device/discover/component</c>.</summary>

@@ -8,7 +8,7 @@ using GetApp.Agent.Core.Releases;
 namespace GetApp.Agent.Core.Upstream.OfflineCatalog;
 
 /// <summary>
-/// Reads and checks an offline catalog folder (<c>catalog.json</c> plus artifact files, ARCHITECTURE §3). Anything
+/// Reads and checks an offline catalog folder (<c>catalog.json</c> plus artifact files, docs/architecture.md §3). Anything
 /// wrong is an <see cref="InvalidCatalogException"/> naming the file, the release and the problem; nothing half-read
 /// is ever returned.
 /// </summary>
