@@ -151,6 +151,7 @@ public class GetAppServerEndToEndTests
                 {
                     ["itemKey"] = $"{Lib}@lib.bin", ["url"] = payload.Url.ToString(), ["size"] = payload.Size, ["artifactType"] = "software",
                     ["hash"] = new JsonObject { ["algorithm"] = "SHA256Hex", ["hash"] = payload.Sha256Hex },
+                    ["signature"] = server.SignDigest(payload.Sha256),
                 },
             ]);
         using var data = new TempDirectory("getapp-data");
