@@ -146,7 +146,9 @@ public sealed partial class GetAppServerClient : IDisposable
 
                     if (status >= 400)
                     {
-                        Fail(baseUrl, operation, status, Describe4xx(response.StatusCode, response.ReasonPhrase, body));
+                        Fail(baseUrl, operation, status, sendSecret
+                            ? Describe4xx(response.StatusCode, response.ReasonPhrase, body)
+                            : $"{Describe(target)}, where the server redirected and where the device secret is not sent, answered {status} {response.ReasonPhrase}: {Shorten(body)}");
                         return new ServerAnswer(status, body, baseUrl);
                     }
 
