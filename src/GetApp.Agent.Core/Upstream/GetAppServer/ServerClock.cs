@@ -111,27 +111,36 @@ public sealed class ServerClock(TimeProvider timeProvider)
         lock (_lock)
         {
             _loaded = true;
-            if (_measuredAt is null && stored?.Split(' ') is [var ms, var at]
-                && long.TryParse(ms, NumberStyles.Integer, CultureInfo.InvariantCulture, out var offsetMs)
-                && long.TryParse(at, NumberStyles.Integer, CultureInfo.InvariantCulture, out var atMs))
+            if (_measuredAt is null && stored?.Split(' ') is [var low, var high, var at]
+                && long.TryParse(low, NumberStyles.Integer, CultureInfo.InvariantCulture, out var lowMs)
+                && long.TryParse(high, NumberStyles.Integer, CultureInfo.InvariantCulture, out var highMs)
+                && long.TryParse(at, NumberStyles.Integer, CultureInfo.InvariantCulture, out var atMs)
+                && lowMs <= highMs)
             {
-                // A remembered offset stands in only until the first answer of this run replaces it.
-                _low = _high = TimeSpan.FromMilliseconds(offsetMs);
-                _remembered = true;
+                // The remembered interval stands in only until the first answer of this run replaces it.
+                _low = TimeSpan.FromMilliseconds(lowMs);
+                _high = TimeSpan.FromMilliseconds(highMs);
                 _measuredAt = DateTimeOffset.FromUnixTimeMilliseconds(atMs);
+                _remembered = true;
             }
         }
     }
 
-    /// <summary>Keeps the current estimate for the next run.</summary>
+    /// <summary>Keeps the current interval for the next run (rounded outwards to whole milliseconds).</summary>
     public async Task SaveAsync(AgentDatabase database, CancellationToken cancellationToken)
     {
-        if (Snapshot() is not { } snapshot)
+        string value;
+        lock (_lock)
         {
-            return;
+            if (_measuredAt is not { } at)
+            {
+                return;
+            }
+
+            value = string.Create(CultureInfo.InvariantCulture,
+                $"{(long)Math.Floor(_low.TotalMilliseconds)} {(long)Math.Ceiling(_high.TotalMilliseconds)} {at.ToUnixTimeMilliseconds()}");
         }
 
-        var value = string.Create(CultureInfo.InvariantCulture, $"{(long)snapshot.Offset.TotalMilliseconds} {snapshot.MeasuredAt.ToUnixTimeMilliseconds()}");
         await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await DeviceTable.SetAsync(connection, null, StoreKey, value, cancellationToken).ConfigureAwait(false);
     }
