@@ -104,7 +104,8 @@ public sealed partial class GetAppServerClient : IDisposable
                     using var request = BuildRequest(method, target, jsonBody, sendSecret);
                     var sentAt = _timeProvider.GetUtcNow();
                     using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
-                    if (response.Headers.Date is { } serverDate)
+                    // Only the configured server's own clock counts (another host's may differ).
+                    if (sendSecret && response.Headers.Date is { } serverDate)
                     {
                         _clock?.Observe(sentAt, _timeProvider.GetUtcNow(), serverDate);
                     }

@@ -40,13 +40,12 @@ public sealed partial class GetAppServerUpstream(
     public async Task<DiscoveryAnswer> DiscoverAsync(DiscoveryRequest request, CancellationToken cancellationToken)
     {
         await serverClock.LoadAsync(database, cancellationToken).ConfigureAwait(false);
-        var offsetUsed = serverClock.Offset ?? TimeSpan.Zero;
-        var answer = await SendDiscoveryAsync(request, cancellationToken).ConfigureAwait(false);
+        var (answer, offsetUsed) = await SendDiscoveryAsync(request, cancellationToken).ConfigureAwait(false);
         if (serverClock.Offset is { } learned && (learned - offsetUsed).Duration() > ResendSkew)
         {
             // The server compares snapshotDate with its own clock; sent in the wrong time, the components were not applied.
             LogClockSkew(offsetUsed.TotalSeconds, learned.TotalSeconds);
-            answer = await SendDiscoveryAsync(request, cancellationToken).ConfigureAwait(false);
+            (answer, _) = await SendDiscoveryAsync(request, cancellationToken).ConfigureAwait(false);
         }
 
         await serverClock.SaveAsync(database, cancellationToken).ConfigureAwait(false);
@@ -65,13 +64,15 @@ public sealed partial class GetAppServerUpstream(
         return new DiscoveryAnswer(offering.Releases ?? [], offering.LatestConfigSemVer, offering.Restrictions);
     }
 
-    private async Task<ServerAnswer> SendDiscoveryAsync(DiscoveryRequest request, CancellationToken cancellationToken)
+    /// <summary>Sends one discovery; also returns the clock offset its <c>snapshotDate</c> was built with.</summary>
+    private async Task<(ServerAnswer Answer, TimeSpan OffsetUsed)> SendDiscoveryAsync(DiscoveryRequest request, CancellationToken cancellationToken)
     {
+        var offsetUsed = serverClock.Offset ?? TimeSpan.Zero;
         var message = await BuildDiscoveryMessageAsync(request, cancellationToken).ConfigureAwait(false);
         var body = JsonSerializer.SerializeToUtf8Bytes(message, GetAppServerJsonContext.Default.DiscoveryMessageV2Dto);
         var answer = await client.SendAsync("discovery", HttpMethod.Post, DiscoverPath, body, cancellationToken).ConfigureAwait(false);
         return answer.IsSuccess
-            ? answer
+            ? (answer, offsetUsed)
             : throw new UpstreamException($"discovery refused by {answer.BaseUrl}: {connection.Snapshot().LastError?.Message}");
     }
 
