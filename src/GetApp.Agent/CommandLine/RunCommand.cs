@@ -70,7 +70,8 @@ internal static class RunCommand
             }
 
             await app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
-            return 0;
+            // A background service that failed stopped the agent: not a clean stop (systemd restarts it).
+            return app.Services.GetServices<IHostedService>().OfType<AfterBindServices>().Any(s => s.Faulted) ? 1 : 0;
         }
         catch (Exception e) when (e is AgentConfigurationException or StoreException or InvalidOperationException or IOException)
         {

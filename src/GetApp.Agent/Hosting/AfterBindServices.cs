@@ -11,7 +11,7 @@ namespace GetApp.Agent.Hosting;
 /// (<see cref="StartGate"/>), so the API never shows an install as running that recovery is about to judge.
 /// </summary>
 internal sealed partial class AfterBindServices(
-    IServiceProvider services, IServer server, StartGate gate, TimeProvider timeProvider, ILogger<AfterBindServices> logger)
+    IServiceProvider services, IServer server, StartGate gate, IHostApplicationLifetime lifetime, TimeProvider timeProvider, ILogger<AfterBindServices> logger)
     : IHostedLifecycleService
 {
     /// <summary>The key under which the deferred services are registered (not seen by the host, which starts unkeyed ones).</summary>
@@ -19,6 +19,10 @@ internal sealed partial class AfterBindServices(
 
     private readonly List<IHostedService> _started = [];
     private DateTimeOffset _startedAt;
+    private volatile bool _faulted;
+
+    /// <summary>True when a background service failed and stopped the agent (<c>run</c> then exits with 1).</summary>
+    public bool Faulted => _faulted;
 
     /// <summary>
     /// Moves every hosted service registered after <paramref name="registeredBefore"/> descriptors (the agent's own) to
@@ -57,6 +61,10 @@ internal sealed partial class AfterBindServices(
             {
                 await service.StartAsync(cancellationToken).ConfigureAwait(false);
                 _started.Add(service);
+                if (service is BackgroundService { ExecuteTask: { } running })
+                {
+                    _ = WatchAsync(service, running);
+                }
             }
         }
         catch
@@ -69,6 +77,27 @@ internal sealed partial class AfterBindServices(
     }
 
     public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// What the host does for the background services it starts itself, done here for the ones started after the bind:
+    /// one that fails is logged and stops the agent, rather than leaving it up with an engine silently gone.
+    /// </summary>
+    private async Task WatchAsync(IHostedService service, Task running)
+    {
+        try
+        {
+            await running.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            _faulted = true;
+            LogFaulted(e, service.GetType().Name);
+            lifetime.StopApplication();
+        }
+    }
 
     /// <summary>Stops what was started, last first (the server has already stopped taking requests).</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -101,6 +130,9 @@ internal sealed partial class AfterBindServices(
 
     [LoggerMessage(EventId = 1402, Level = LogLevel.Information, Message = "GetApp agent stopped after {Uptime}")]
     private partial void LogStopped(string uptime);
+
+    [LoggerMessage(EventId = 1404, Level = LogLevel.Critical, Message = "{Service} failed; the agent stops")]
+    private partial void LogFaulted(Exception exception, string service);
 
     [LoggerMessage(EventId = 1403, Level = LogLevel.Error, Message = "{Service} did not stop cleanly")]
     private partial void LogStopFailed(Exception exception, string service);

@@ -176,6 +176,30 @@ public sealed class MisconfigurationTests : IDisposable
         AssertRefused(result, "in use by another agent", "--data-dir");
     }
 
+    [Fact]
+    public async Task CatalogAndUpstreamTogether_SaysToKeepOne()
+    {
+        var result = await RunAsync("--catalog", RepoPaths.SampleCatalog, "--upstream", "http://127.0.0.1:1");
+
+        AssertRefused(result, "Both an offline catalog", "give only one");
+    }
+
+    [Fact]
+    public async Task NonLoopbackBindWithoutSecret_IsOneLineExit2()
+    {
+        var result = await RunAsync("--urls", "http://0.0.0.0:0", "--catalog", RepoPaths.SampleCatalog);
+
+        AssertRefused(result, "without a device secret", "--device-secret");
+    }
+
+    [Fact]
+    public async Task CosignKeyThatCannotBeRead_IsOneLineExit2()
+    {
+        var result = await RunAsync("--catalog", RepoPaths.SampleCatalog, "--cosign-public-key", _temp.Combine("missing.pub"));
+
+        AssertRefused(result, "cosign public key", _temp.Combine("missing.pub"));
+    }
+
     /// <summary>A hosted service that records whether (and when) the host started it.</summary>
     private sealed class StartProbe : IHostedService
     {

@@ -2,7 +2,10 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
+using GetApp.Agent.Hosting;
 using GetApp.Agent.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace GetApp.Agent.IntegrationTests.Hosting;
 
@@ -119,5 +122,26 @@ public sealed class StartupAndLoggingTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(certificate.Thumbprint, seen?.Thumbprint);
         Assert.Equal("http", agent.Get<GetApp.Agent.Core.Deploy.IAgentUrlProvider>().AgentUrl?.Scheme);
+    }
+
+    [Fact]
+    public async Task ABackgroundServiceThatFails_StopsTheAgent_AsTheHostDoesForItsOwn()
+    {
+        await using var agent = await TestAgent.StartAsync(configureServices: s => s.AddSingleton<IHostedService, FailingService>());
+        var lifetime = agent.Get<IHostApplicationLifetime>();
+
+        await Task.Delay(TimeSpan.FromSeconds(20), lifetime.ApplicationStopping).ContinueWith(_ => { }, TaskScheduler.Default);
+
+        Assert.True(lifetime.ApplicationStopping.IsCancellationRequested, "the agent kept running without one of its services");
+        Assert.True(agent.Services.GetServices<IHostedService>().OfType<AfterBindServices>().Single().Faulted);
+    }
+
+    private sealed class FailingService : BackgroundService
+    {
+        protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            await Task.Delay(50, stoppingToken);
+            throw new InvalidOperationException("engine failed");
+        }
     }
 }
