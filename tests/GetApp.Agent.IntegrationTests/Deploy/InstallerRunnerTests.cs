@@ -8,6 +8,8 @@ using static GetApp.Agent.IntegrationTests.Deploy.DeployTestKit;
 namespace GetApp.Agent.IntegrationTests.Deploy;
 
 /// <summary>The installer runner with a real, very talkative child process.</summary>
+/// <remarks>Alone, after the parallel tests: it counts the allocations of the whole process, which other tests would add to.</remarks>
+[Collection(TimingSensitive.Name)]
 public class InstallerRunnerTests(ITestOutputHelper output)
 {
     [Fact]

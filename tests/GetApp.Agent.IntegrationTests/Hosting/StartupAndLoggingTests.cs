@@ -22,7 +22,8 @@ public sealed class StartupAndLoggingTests : IDisposable
         await using var agent = await AgentProcess.StartAsync(_temp.Combine("data"), []);
         Assert.Equal(HttpStatusCode.OK, (await agent.Client.GetAsync("/api/v2/device/offering")).StatusCode);
 
-        Assert.Equal(0, await agent.TerminateAsync(TimeSpan.FromSeconds(15)));
+        var exitCode = await agent.TerminateAsync(TimeSpan.FromSeconds(15));
+        Assert.True(exitCode == 0, $"exit code {exitCode}:\n{agent.Output}");
 
         Assert.Matches("warn: .*No upstream is configured, so nothing will be offered to this device: add a GetApp server with --upstream URL.*--catalog DIR", agent.Output);
         Assert.Matches(@"info: GetApp\.Agent\.Hosting\.AfterBindServices\[1402\] GetApp agent stopped after \d\d:\d\d:\d\d", agent.Output);
