@@ -36,7 +36,7 @@ public sealed partial class AgentProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the agent with <c>run</c> and the given arguments on a free loopback port; waits until it listens.</summary>
-    public static async Task<AgentProcess> StartAsync(string dataDir, IEnumerable<string> arguments, IDictionary<string, string>? environment = null)
+    public static async Task<AgentProcess> StartAsync(string dataDir, IEnumerable<string> arguments, IDictionary<string, string>? environment = null, string? workingDirectory = null)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "getapp-agent.dll");
         var info = new ProcessStartInfo("dotnet")
@@ -45,6 +45,11 @@ public sealed partial class AgentProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (workingDirectory is not null)
+        {
+            info.WorkingDirectory = workingDirectory;
+        }
+
         foreach (var argument in (string[])["exec", dll, "run", "--urls", "http://127.0.0.1:0", "--data-dir", dataDir, .. arguments])
         {
             info.ArgumentList.Add(argument);
