@@ -165,23 +165,19 @@ public sealed partial class DeliveryRunner(
 
     private void CheckFreeSpace(string rootId, IReadOnlyList<(ReleaseRecord Release, IReadOnlyList<PreparedArtifact> Artifacts)> plans)
     {
-        var needed = 0L;
-        foreach (var (release, artifacts) in plans)
+        var needed = FreeSpaceCheck.Needed(plans.Select(p =>
         {
-            var declared = release.Release["metadata"] is JsonObject metadata ? ReleaseStatusMapper.Number(metadata, "totalSize") : null;
-            var size = declared is { } total ? (long)total : artifacts.Sum(a => a.Spec.Size ?? 0);
-            var dir = PartialDirOf(release.CatalogId);
+            var dir = PartialDirOf(p.Release.CatalogId);
             var onDisk = Directory.Exists(dir) ? new DirectoryInfo(dir).EnumerateFiles().Sum(f => f.Length) : 0;
-            needed += Math.Max(0, size - onDisk);
-        }
+            var declared = p.Release.Release["metadata"] is JsonObject metadata ? ReleaseStatusMapper.Number(metadata, "totalSize") : null;
+            return new FreeSpaceCheck.Release(declared, p.Artifacts.Select(a => a.Spec.Size).ToList(), onDisk);
+        }));
 
-        var buffer = settings.Current.DeliveryStorageBufferBytes;
         Directory.CreateDirectory(dataDirectory.PartialDir);
         var available = new DriveInfo(dataDirectory.PartialDir).AvailableFreeSpace;
-        if (needed + buffer > available)
+        if (FreeSpaceCheck.Problem(needed, settings.Current.DeliveryStorageBufferBytes, available, dataDirectory.Root) is { } problem)
         {
-            throw new ReleaseDeliveryFailedException(rootId,
-                $"not enough free space in {dataDirectory.Root}: {needed + buffer} bytes required ({needed} for the artifacts + {buffer} deliveryStorageBufferBytes), {available} available");
+            throw new ReleaseDeliveryFailedException(rootId, problem);
         }
     }
 

@@ -235,12 +235,36 @@ public class DeliveryFaultTests
     [Fact]
     public async Task Start_NotEnoughFreeSpace_ErrorWithRequiredAndAvailableBytes()
     {
-        var (s, file) = await StartAsync(_ => { }, new JsonObject { ["deliveryStorageBufferBytes"] = 1L << 60 });
+        var (s, file) = await StartAsync(_ => { }, new JsonObject { ["deliveryStorageBufferBytes"] = 1L << 40 });
         await using var _ = s;
         var status = await s.WaitDownloadedAsync(Id);
 
         AssertNothingDelivered(s, status);
         Assert.Matches(@"not enough free space in .+: \d+ bytes required \(1000000 for the artifacts \+ \d+ deliveryStorageBufferBytes\), \d+ available", status.ErrMsg);
         Assert.Empty(s.Origin.RequestsFor(file.Name));
+    }
+
+    [Theory]
+    [InlineData("6000000000000000000", "6000000000000000000")] // each fits a long; their sum does not
+    [InlineData("1e19", "1")] // more than a long holds
+    public async Task Start_DeclaredSizesBeyondAnyDisk_NotEnoughFreeSpaceInsteadOfAnOverflowThatPasses(string rootTotal, string dependencyTotal)
+    {
+        const string dependency = "4.lib@1.0.0";
+        await using var s = await DeliveryScenario.CreateAsync();
+        var file = s.Origin.AddFile("app.bin", 1000, seed: 5);
+        var lib = s.Origin.AddFile("lib.bin", 1000, seed: 6);
+        s.Catalog.AddRaw(CatalogEntries.Http(dependency, [(lib.Name, lib.Url.ToString(), lib.Size, lib.Sha256Hex)], dependedOnBy: [Id],
+                metadata: new JsonObject { ["totalSize"] = JsonNode.Parse(dependencyTotal) }))
+            .AddRaw(CatalogEntries.Http(Id, [(file.Name, file.Url.ToString(), file.Size, file.Sha256Hex)],
+                metadata: new JsonObject { ["totalSize"] = JsonNode.Parse(rootTotal) }));
+        await s.StartAgentAsync();
+        await s.ControlOkAsync("start", Id);
+
+        var status = await s.WaitDownloadedAsync(Id);
+
+        AssertNothingDelivered(s, status);
+        Assert.Contains("not enough free space", status.ErrMsg);
+        Assert.Empty(s.Origin.RequestsFor(file.Name));
+        Assert.Empty(s.Origin.RequestsFor(lib.Name));
     }
 }
