@@ -159,6 +159,14 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
             throw new DeliveryException($"cannot read {path}: {e.Message}", retriable: true, e);
         }
 
+        // The catalog checked this real path; a link swapped into it since then would make this open another file. What a
+        // descriptor really opened is visible on Linux: anything but the checked path is refused (without saying where it led).
+        if (OpenedPathOf(source) is { } opened && opened != path)
+        {
+            source.Dispose();
+            throw new DeliveryException($"{path} now leads somewhere else through a symbolic link; it is not the file the catalog was checked against", retriable: false);
+        }
+
         if (offset > source.Length)
         {
             offset = 0;
@@ -166,6 +174,23 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
 
         source.Position = offset;
         return new OpenedSource(source, offset, source.Length - offset, null, AlreadyComplete: expectedSize == offset && offset == source.Length);
+    }
+
+    private static string? OpenedPathOf(FileStream file)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+
+        try
+        {
+            return new FileInfo($"/proc/self/fd/{file.SafeFileHandle.DangerousGetHandle()}").LinkTarget;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     private async Task<OpenedSource> OpenHttpAsync(DownloadRequest request, long offset, DownloadObserver observer, CancellationToken cancellationToken)
