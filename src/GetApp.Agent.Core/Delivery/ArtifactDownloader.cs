@@ -299,6 +299,6 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
     private static Uri WithoutUserInfo(Uri uri) =>
         uri.UserInfo.Length == 0 ? uri : new UriBuilder(uri) { UserName = "", Password = "" }.Uri;
 
-    /// <summary>The URL without user info or query (presigned signatures do not belong in logs or errMsg).</summary>
-    internal static string Describe(Uri uri) => uri.IsAbsoluteUri ? WithoutUserInfo(uri).GetLeftPart(UriPartial.Path) : uri.ToString();
+    /// <summary>The URL with user info and query masked (presigned signatures do not belong in logs or errMsg).</summary>
+    internal static string Describe(Uri uri) => Upstream.SafeUrl.Masked(uri);
 }

@@ -265,7 +265,7 @@ public sealed partial class DeliveryRunner(
             }
 
             // The list the file names were planned from is stored with the release: deploy derives the same names from it.
-            var delivered = new ReleaseChange { DownloadDuration = seconds, ArtsDirPath = artsDir, Artifacts = artifacts.Select(a => a.Spec).ToList() };
+            var delivered = new ReleaseChange { DownloadDuration = seconds, ArtsDirPath = artsDir, Artifacts = artifacts.Select(a => a.Spec.AtRest()).ToList() };
             await MoveAsync(catalogId, ReleaseAction.CompleteDelivery, delivered, CancellationToken.None).ConfigureAwait(false);
             LogReleaseDelivered(catalogId, results.Sum(r => r.Outcome.Length), seconds, artsDir);
         }

@@ -41,4 +41,18 @@ public class ArtifactFilesTests
 
         Assert.Equal(["install.sh", "app.tar", "2-install.sh"], [plan["k1"], plan["k2"], plan["k3"]]);
     }
+
+    [Fact]
+    public void Plan_OfTheMaskedSpecsStoredAtRest_GivesTheSameNames()
+    {
+        ArtifactSpec[] specs =
+        [
+            Spec("k1", "https://user:pw@s3.local/b/setup.sh?X-Amz-Signature=abc%2Fdef"),
+            Spec("k2", "/api/files/setup.sh?sig=1"),
+            Spec("k3", "ftp://u:p@h/dir/data.bin?x#y"),
+            Spec("k4", "files/a b.bin"),
+        ];
+
+        Assert.Equal(ArtifactFiles.Plan(specs), ArtifactFiles.Plan([.. specs.Select(s => s.AtRest())]));
+    }
 }

@@ -198,7 +198,7 @@ public static class CatalogReader
 
         if (Uri.TryCreate(artifact.Url, UriKind.Absolute, out var absolute) && !Path.IsPathRooted(artifact.Url))
         {
-            throw new InvalidCatalogException($"catalog {file}: {what}: url '{artifact.Url}' has the unsupported scheme '{absolute.Scheme}' (use a path inside the catalog folder, http or https)");
+            throw new InvalidCatalogException($"catalog {file}: {what}: url '{SafeUrl.Masked(artifact.Url)}' has the unsupported scheme '{absolute.Scheme}' (use a path inside the catalog folder, http or https)");
         }
 
         var decoded = Uri.UnescapeDataString(artifact.Url);
