@@ -95,7 +95,9 @@ public sealed partial class DeliveryRunner(
         }
         catch (DeliveryStoppedException stopped)
         {
+            // Another party moved a release this run needed: the engine records why on the root (it must not look busy).
             LogDeliveryStopped(run.RootId, stopped.Message);
+            run.Abandoned = stopped.Message;
         }
         finally
         {
@@ -188,6 +190,12 @@ public sealed partial class DeliveryRunner(
         try
         {
             var release = await releases.FindAsync(catalogId, cancellationToken).ConfigureAwait(false);
+            if (release is not null && !isRoot && release.Position is { State: ReleaseState.Delivery, DeliveryStatus: DeliveryStatus.Error })
+            {
+                // It failed in another root's run while this one waited: this root fails for the same reason (a start retries).
+                throw new ReleaseDeliveryFailedException(catalogId, release.ErrMsg ?? "its delivery failed");
+            }
+
             if (release is not null && !isRoot && DeliveryClosure.IsDelivered(release))
             {
                 // Another delivery brought it while this one waited.
