@@ -47,6 +47,7 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
 
             offset = await HashExistingAsync(file, offset, hash, buffer, cancellationToken).ConfigureAwait(false);
             observer.OnLength(offset);
+            PartialFileSpace.Reserve(file.SafeFileHandle, offset, request.ExpectedSize);
 
             using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             stall.CancelAfter(stallTimeout);
@@ -60,6 +61,7 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
                 file.SetLength(offset);
                 hash.GetHashAndReset();
                 observer.OnLength(offset);
+                PartialFileSpace.Reserve(file.SafeFileHandle, offset, request.ExpectedSize);
             }
 
             if (opened.AlreadyComplete)
@@ -78,13 +80,18 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
             file.Flush(flushToDisk: true);
             return new DownloadOutcome(offset + received, hash.GetHashAndReset());
         }
+        catch
+        {
+            PartialFileSpace.Release(file);
+            throw;
+        }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
-    /// <summary>Opens the partial file; a new one is preallocated to the expected size (fewer, larger extents; far faster appends).</summary>
+    /// <summary>Opens the partial file. Its room is reserved by <see cref="PartialFileSpace"/> on Linux; elsewhere a new one is preallocated.</summary>
     private static FileStream OpenPartial(DownloadRequest request)
     {
         try
@@ -96,7 +103,7 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
                 Access = FileAccess.ReadWrite,
                 Share = FileShare.Read,
                 BufferSize = 0,
-                PreallocationSize = exists ? 0 : request.ExpectedSize ?? 0,
+                PreallocationSize = exists || OperatingSystem.IsLinux() ? 0 : request.ExpectedSize ?? 0,
             });
         }
         catch (IOException e)

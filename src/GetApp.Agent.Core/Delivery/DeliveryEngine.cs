@@ -3,6 +3,7 @@ using GetApp.Agent.Core.Discovery;
 using GetApp.Agent.Core.Hosting;
 using GetApp.Agent.Core.Releases;
 using GetApp.Agent.Core.Settings;
+using GetApp.Agent.Core.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -25,6 +26,7 @@ public sealed partial class DeliveryEngine(
     DataDirectory dataDirectory,
     LiveSettings settings,
     DiscoveryService discovery,
+    DiskSpace space,
     ILogger<DeliveryEngine> logger) : BackgroundService
 {
     private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(30);
@@ -33,6 +35,7 @@ public sealed partial class DeliveryEngine(
     private readonly DeliveryRoster _roster = new();
     private readonly SemaphoreSlim _control = new(1, 1);
     private readonly SemaphoreSlim _slotFreed = new(0);
+    private readonly HashSet<string> _waitingForSpace = new(StringComparer.Ordinal);
     private CancellationToken _stopping = CancellationToken.None;
 
     /// <summary><c>offering</c>/<c>push</c>/<c>deleted</c>, or <c>delivery</c> with Error/Cancel → <c>delivery</c>, and queued.</summary>
@@ -104,6 +107,7 @@ public sealed partial class DeliveryEngine(
 
         discovery.Discovered += OnDiscovered;
         settings.Changed += OnSettingsChanged;
+        space.Changed += OnSpaceChanged;
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
         await StartAutomaticAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -112,6 +116,7 @@ public sealed partial class DeliveryEngine(
     {
         discovery.Discovered -= OnDiscovered;
         settings.Changed -= OnSettingsChanged;
+        space.Changed -= OnSpaceChanged;
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
         await Task.WhenAll(_roster.Runs().Select(r => r.Completion)).WaitAsync(StopWait, CancellationToken.None)
             .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -171,6 +176,14 @@ public sealed partial class DeliveryEngine(
             run.Complete();
         }
 
+        if (run.DiskFull)
+        {
+            lock (_waitingForSpace)
+            {
+                _waitingForSpace.Add(run.RootId);
+            }
+        }
+
         // A run asked to stop is settled by whoever asked; one that ended on its own is settled here.
         if (run.StopReason == DeliveryStopReason.None && !stoppingToken.IsCancellationRequested)
         {
@@ -215,6 +228,48 @@ public sealed partial class DeliveryEngine(
     }
 
     private void OnDiscovered() => _ = StartAutomaticAsync(_stopping);
+
+    /// <summary>Space is back: deliveries that failed because the disk was full start again (from the bytes they kept).</summary>
+    private void OnSpaceChanged(bool full)
+    {
+        if (full)
+        {
+            return;
+        }
+
+        string[] waiting;
+        lock (_waitingForSpace)
+        {
+            waiting = [.. _waitingForSpace];
+            _waitingForSpace.Clear();
+        }
+
+        foreach (var id in waiting)
+        {
+            _ = RestartAfterSpaceAsync(id);
+        }
+    }
+
+    private async Task RestartAfterSpaceAsync(string catalogId)
+    {
+        try
+        {
+            // Refused (409) when a person already started, cancelled or deleted it meanwhile: then theirs stands.
+            if ((await StartDeliveryAsync(catalogId, _stopping).ConfigureAwait(false)).Succeeded)
+            {
+                LogRestartedAfterSpace(catalogId);
+            }
+        }
+#pragma warning disable CA1031 // Fire-and-forget from an event: a failure is logged; a start by hand still works.
+        catch (Exception e) when (e is not OperationCanceledException)
+#pragma warning restore CA1031
+        {
+            LogAutoStartFailed(e);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
 
     private void OnSettingsChanged(AgentSettings current)
     {
@@ -267,4 +322,7 @@ public sealed partial class DeliveryEngine(
 
     [LoggerMessage(EventId = 2105, Level = LogLevel.Warning, Message = "Starting pushed deliveries failed")]
     private partial void LogAutoStartFailed(Exception exception);
+
+    [LoggerMessage(EventId = 2052, Level = LogLevel.Information, Message = "Space is back: the delivery of {CatalogId} starts again from the bytes it kept")]
+    private partial void LogRestartedAfterSpace(string catalogId);
 }

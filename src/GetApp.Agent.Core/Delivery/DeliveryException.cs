@@ -9,6 +9,9 @@ public class DeliveryException(string message, bool retriable, Exception? inner 
     public bool Retriable { get; } = retriable;
 }
 
+/// <summary>The disk does not have room for the bytes an attempt still expects; the bytes already received are kept.</summary>
+public sealed class NotEnoughSpaceException(string message) : DeliveryException(message, retriable: false);
+
 /// <summary>The source URL answered 403: a presigned URL that expired. The upstream is asked to prepare the release again.</summary>
 public sealed class SourceExpiredException(string message) : DeliveryException(message, retriable: true);
 

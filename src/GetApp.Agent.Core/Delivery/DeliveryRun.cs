@@ -35,6 +35,9 @@ public sealed class DeliveryRun(string rootId, CancellationToken stopping) : IDi
     /// <summary>Set when the run gave up on its own because a move it needed was refused (another party moved a release).</summary>
     public string? Abandoned { get; internal set; }
 
+    /// <summary>Set when the run failed because the data dir's disk is full: the engine starts it again once space returns.</summary>
+    public bool DiskFull { get; internal set; }
+
     /// <summary>The catalog ids this run delivers (its closure), root included.</summary>
     public IReadOnlyList<string> Members
     {

@@ -21,6 +21,7 @@ public sealed partial class DeliveryRunner(
     ArtifactDeliveryStore artifactStore,
     DataDirectory dataDirectory,
     LiveSettings settings,
+    DiskSpace space,
     TimeProvider timeProvider,
     ILogger<DeliveryRunner> logger)
 {
@@ -53,6 +54,7 @@ public sealed partial class DeliveryRunner(
         Task publisher = Task.CompletedTask;
         try
         {
+            ThrowIfDiskFull();
             var all = (await releases.ListAsync(token).ConfigureAwait(false)).ToDictionary(r => r.CatalogId, StringComparer.Ordinal);
             var closure = DeliveryClosure.Resolve(run.RootId, all);
             run.Members = closure.Select(r => r.CatalogId).ToList();
@@ -85,6 +87,15 @@ public sealed partial class DeliveryRunner(
         {
             await FailAsync(run.RootId, failure.CatalogId, failure.Message).ConfigureAwait(false);
         }
+        catch (Exception e) when (DiskSpace.IsDiskFull(e))
+        {
+            // The disk is full (our partial file, the database, or someone else): the reserve is given back so this can be
+            // recorded; the bytes received are kept for the resume the engine starts once space returns.
+            space.Exhausted();
+            run.DiskFull = true;
+            await FailAsync(run.RootId, current,
+                $"the disk is full ({space.Available()} bytes free in {dataDirectory.Root}): {e.Message}; the bytes received so far are kept, and the delivery starts again by itself once space is freed").ConfigureAwait(false);
+        }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !token.IsCancellationRequested)
         {
             await FailAsync(run.RootId, current, $"the delivery timed out after {limit.TotalMinutes:0} min (deliveryTimeoutMins)").ConfigureAwait(false);
@@ -105,7 +116,14 @@ public sealed partial class DeliveryRunner(
             await publisher.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             if (progress is not null)
             {
-                await PersistProgressAsync(run.RootId, current, progress, CancellationToken.None).ConfigureAwait(false);
+                try
+                {
+                    await PersistProgressAsync(run.RootId, current, progress, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception e) when (DiskSpace.IsDiskFull(e))
+                {
+                    // Progress is a hint; the bytes on disk are the truth a resume starts from.
+                }
             }
 
             foreach (var member in run.Members)
@@ -298,6 +316,7 @@ public sealed partial class DeliveryRunner(
         var validator = await artifactStore.FindValidatorAsync(catalogId, itemKey, cancellationToken).ConfigureAwait(false);
         while (true)
         {
+            ThrowIfDiskFull();
             var current = settings.Current;
             var lengthBefore = File.Exists(partial) ? new FileInfo(partial).Length : 0;
             var lastLength = lengthBefore;
@@ -346,7 +365,12 @@ public sealed partial class DeliveryRunner(
                 LogRetrying(catalogId, itemKey, e.Message, delay.TotalSeconds);
                 await Task.Delay(delay, timeProvider, cancellationToken).ConfigureAwait(false);
             }
-            catch (DeliveryException e)
+            catch (NotEnoughSpaceException e)
+            {
+                // The bytes received are good: kept for a start once there is room.
+                throw new ReleaseDeliveryFailedException(catalogId, $"artifact '{itemKey}': {e.Message}");
+            }
+            catch (DeliveryException e) when (!DiskSpace.IsDiskFull(e))
             {
                 DeleteQuietly(partial);
                 await artifactStore.ClearValidatorAsync(catalogId, itemKey, CancellationToken.None).ConfigureAwait(false);
@@ -357,6 +381,15 @@ public sealed partial class DeliveryRunner(
                 await SaveLengthAsync(catalogId, itemKey, fileName, artifact, lastLength, validator).ConfigureAwait(false);
                 throw;
             }
+        }
+    }
+
+    /// <summary>No attempt starts while the disk is full: the room freed for the agent's records is not for downloads.</summary>
+    private void ThrowIfDiskFull()
+    {
+        if (space.IsFull)
+        {
+            throw new IOException("no download starts while it is", DiskSpace.NoSpaceErrno);
         }
     }
 

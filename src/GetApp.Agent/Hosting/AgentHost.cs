@@ -49,6 +49,8 @@ internal static partial class AgentHost
             app.UseMiddleware<DeviceAuthMiddleware>();
         }
 
+        app.UseMiddleware<DiskFullGate>();
+
         app.MapAgentApi();
         return app;
     }

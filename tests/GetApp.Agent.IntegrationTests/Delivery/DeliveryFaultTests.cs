@@ -267,4 +267,37 @@ public class DeliveryFaultTests
         Assert.Empty(s.Origin.RequestsFor(file.Name));
         Assert.Empty(s.Origin.RequestsFor(lib.Name));
     }
+
+    [Fact]
+    public async Task PausedOrFailedDelivery_PartialFileHoldsOnlyItsBytes_NotTheRoomReservedForTheRest()
+    {
+        const long size = 32_000_000;
+        await using var s = await DeliveryScenario.CreateAsync();
+        var file = s.Origin.AddFile("app.bin", size, seed: 5);
+        file.Faults.ThrottleBytesPerSecond = 4_000_000;
+        s.Catalog.AddRaw(CatalogEntries.Http(Id, file));
+        await s.StartAgentAsync(new JsonObject { ["deliveryRetryDelaySecs"] = 0, ["downloadRetryCount"] = 0 });
+        await s.ControlOkAsync("start", Id);
+        await s.Agent.WaitForAsync(Id, x => x.Progress > 5);
+
+        await s.ControlOkAsync("pause", Id);
+        AssertHoldsOnlyItsBytes(s);
+
+        file.Faults.FailTimes = int.MaxValue;
+        await s.ControlOkAsync("resume", Id);
+        Assert.Equal("Error", (await s.WaitDownloadedAsync(Id)).DeviceReleaseStatus);
+        AssertHoldsOnlyItsBytes(s);
+    }
+
+    /// <summary>The disk blocks the partial file takes are its bytes (and a block's rounding), not its expected size.</summary>
+    private static void AssertHoldsOnlyItsBytes(DeliveryScenario s)
+    {
+        var partial = Directory.GetFiles(s.PartialDirOf(Id)).Single();
+        var length = new FileInfo(partial).Length;
+        Assert.InRange(length, 1, 31_000_000);
+        using var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%b", partial]) { RedirectStandardOutput = true })!;
+        var allocated = long.Parse(stat.StandardOutput.ReadToEnd().Trim(), System.Globalization.CultureInfo.InvariantCulture) * 512;
+        stat.WaitForExit();
+        Assert.True(allocated <= length + (1 << 20), $"{allocated} bytes allocated for {length} bytes written");
+    }
 }
