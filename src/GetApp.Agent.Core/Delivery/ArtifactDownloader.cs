@@ -287,12 +287,24 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
                 default:
                     response.Dispose();
                     var retriable = status >= 500 || response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests;
-                    throw new DeliveryException($"HTTP {status} {response.ReasonPhrase} from {Describe(uri)}", retriable);
+                    var retryAfter = response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable ? RetryAfterOf(response) : null;
+                    throw new DeliveryException($"HTTP {status} {response.ReasonPhrase} from {Describe(uri)}{(retryAfter is { } wait ? $" (Retry-After {wait.TotalSeconds:0} s)" : "")}", retriable)
+                    {
+                        RetryAfter = retryAfter,
+                    };
             }
         }
 
         throw new DeliveryException($"more than {MaxRedirects} redirects from {Describe(request.Source)}", retriable: false);
     }
+
+    /// <summary><c>Retry-After</c> as a wait from now: seconds, or an HTTP date (a past one is no wait).</summary>
+    private TimeSpan? RetryAfterOf(HttpResponseMessage response) => response.Headers.RetryAfter switch
+    {
+        { Delta: { } delta } => delta,
+        { Date: { } date } => date - time.GetUtcNow(),
+        _ => null,
+    };
 
     /// <summary>A strong ETag, else Last-Modified: what If-Range accepts. Weak ETags cannot guard a range.</summary>
     private static string? ValidatorOf(HttpResponseMessage response) =>

@@ -7,6 +7,9 @@ namespace GetApp.Agent.Core.Delivery;
 public class DeliveryException(string message, bool retriable, Exception? inner = null) : Exception(message, inner)
 {
     public bool Retriable { get; } = retriable;
+
+    /// <summary>How long the source asked to wait (<c>Retry-After</c> of a 429 or 503), if it said.</summary>
+    public TimeSpan? RetryAfter { get; init; }
 }
 
 /// <summary>The disk does not have room for the bytes an attempt still expects; the bytes already received are kept.</summary>

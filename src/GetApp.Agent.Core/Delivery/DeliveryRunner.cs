@@ -361,7 +361,8 @@ public sealed partial class DeliveryRunner(
                     throw new ReleaseDeliveryFailedException(catalogId, $"artifact '{itemKey}': {e.Message} (gave up after {current.DownloadRetryCount} retries)");
                 }
 
-                var delay = RetryBackoff.Delay(current.DeliveryRetryDelaySecs, Math.Max(1, failures), Random.Shared.NextDouble());
+                var delay = RetryBackoff.WithRetryAfter(
+                    RetryBackoff.Delay(current.DeliveryRetryDelaySecs, Math.Max(1, failures), Random.Shared.NextDouble()), e.RetryAfter);
                 LogRetrying(catalogId, itemKey, e.Message, delay.TotalSeconds);
                 await Task.Delay(delay, timeProvider, cancellationToken).ConfigureAwait(false);
             }

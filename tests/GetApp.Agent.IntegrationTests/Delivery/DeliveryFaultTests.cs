@@ -300,4 +300,20 @@ public class DeliveryFaultTests
         stat.WaitForExit();
         Assert.True(allocated <= length + (1 << 20), $"{allocated} bytes allocated for {length} bytes written");
     }
+
+    [Theory]
+    [InlineData(429)]
+    [InlineData(503)]
+    public async Task Download_BusyWithRetryAfter_NextTryWaitsThatLong(int status)
+    {
+        var (s, file) = await StartAsync(f => { f.FailTimes = 1; f.FailStatus = status; f.RetryAfter = "3"; },
+            new JsonObject { ["deliveryRetryDelaySecs"] = 0, ["downloadRetryCount"] = 2 });
+        await using var _ = s;
+
+        AssertDelivered(s, file, await s.WaitDownloadedAsync(Id));
+
+        var requests = s.Origin.RequestsFor(file.Name);
+        Assert.Equal(status, requests[0].Status);
+        Assert.True(requests[1].At - requests[0].At >= TimeSpan.FromSeconds(2.9), $"retried after {(requests[1].At - requests[0].At).TotalSeconds:0.00} s");
+    }
 }
