@@ -17,7 +17,7 @@ namespace GetApp.Agent.Core.Delivery;
 /// </summary>
 public sealed partial class DeliveryEngine
 {
-    private async Task<MoveResult> StopAsync(string catalogId, ReleaseAction action, DeliveryStopReason reason, CancellationToken cancellationToken)
+    private async Task<MoveResult> StopDeliveryAsync(string catalogId, ReleaseAction action, DeliveryStopReason reason, CancellationToken cancellationToken)
     {
         var result = await releases.MoveAsync(catalogId, action, null, cancellationToken).ConfigureAwait(false);
         if (!result.Succeeded)

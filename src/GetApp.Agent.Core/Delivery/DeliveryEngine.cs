@@ -54,7 +54,7 @@ public sealed partial class DeliveryEngine(
 
     /// <summary>Pauses the release, every release being delivered that needs it, and the runs delivering them; partial bytes stay on disk.</summary>
     public Task<MoveResult> PauseDeliveryAsync(string catalogId, CancellationToken cancellationToken) =>
-        UnderControlAsync(() => StopAsync(catalogId, ReleaseAction.PauseDelivery, DeliveryStopReason.Pause, cancellationToken), cancellationToken);
+        UnderControlAsync(() => StopDeliveryAsync(catalogId, ReleaseAction.PauseDelivery, DeliveryStopReason.Pause, cancellationToken), cancellationToken);
 
     public Task<MoveResult> ResumeDeliveryAsync(string catalogId, CancellationToken cancellationToken) =>
         UnderControlAsync(async () =>
@@ -70,7 +70,7 @@ public sealed partial class DeliveryEngine(
 
     /// <summary>Cancels the release, every release being delivered that needs it, and the runs delivering them; discards their partial bytes.</summary>
     public Task<MoveResult> CancelDeliveryAsync(string catalogId, CancellationToken cancellationToken) =>
-        UnderControlAsync(() => StopAsync(catalogId, ReleaseAction.CancelDelivery, DeliveryStopReason.Cancel, cancellationToken), cancellationToken);
+        UnderControlAsync(() => StopDeliveryAsync(catalogId, ReleaseAction.CancelDelivery, DeliveryStopReason.Cancel, cancellationToken), cancellationToken);
 
     /// <summary><c>downloaded</c>/<c>uninstalled</c> → <c>deleted</c>; its artifacts folder is removed.</summary>
     public Task<MoveResult> DeleteDeliveryAsync(string catalogId, CancellationToken cancellationToken) =>
