@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace GetApp.Agent.Core.Storage;
 
 /// <summary>
-/// Makes the space reserve at start and watches the data dir's disk: every second while it is full (so the agent comes
+/// Makes the space reserve once started (in the background: the API does not wait for it) and watches the data dir's disk: every second while it is full (so the agent comes
 /// back by itself as soon as space is freed), every two seconds otherwise (a statvfs: nothing), so a disk someone else
 /// filled is seen before the agent's next write needs the room. Logs each change once.
 /// </summary>
@@ -16,7 +16,6 @@ public sealed partial class DiskSpaceMonitor(DiskSpace space, TimeProvider timeP
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         space.Changed += OnChanged;
-        space.Check();
         return base.StartAsync(cancellationToken);
     }
 
@@ -30,10 +29,12 @@ public sealed partial class DiskSpaceMonitor(DiskSpace space, TimeProvider timeP
     {
         try
         {
+            // The first look (which may write the 8 MiB reserve) runs beside the start, not before the API answers.
+            await Task.Yield();
             while (!stoppingToken.IsCancellationRequested)
             {
-                await Task.Delay(space.IsFull ? WhileFull : WhileFine, timeProvider, stoppingToken).ConfigureAwait(false);
                 space.Check();
+                await Task.Delay(space.IsFull ? WhileFull : WhileFine, timeProvider, stoppingToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
