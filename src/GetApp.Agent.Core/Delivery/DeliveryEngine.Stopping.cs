@@ -113,7 +113,7 @@ public sealed partial class DeliveryEngine
         {
             var message = orphan.CatalogId == endedRoot
                 ? $"the delivery stopped: {endedReason}; start it again to retry"
-                : "the delivery that needed it stopped; start it to deliver it on its own";
+                : "its delivery stopped before it was finished, and nothing being delivered needs it now; start it to deliver it";
             var failed = await releases.MoveAsync(orphan.CatalogId, ReleaseAction.FailDelivery, new ReleaseChange { ErrMsg = message }, CancellationToken.None).ConfigureAwait(false);
             if (failed.Succeeded)
             {
