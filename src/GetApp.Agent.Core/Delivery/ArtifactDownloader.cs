@@ -47,6 +47,7 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
 
             offset = await HashExistingAsync(file, offset, hash, buffer, cancellationToken).ConfigureAwait(false);
             observer.OnLength(offset);
+            PartialFileSpace.Reserve(file.SafeFileHandle, offset, request.ExpectedSize);
 
             using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             stall.CancelAfter(stallTimeout);
@@ -60,6 +61,7 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
                 file.SetLength(offset);
                 hash.GetHashAndReset();
                 observer.OnLength(offset);
+                PartialFileSpace.Reserve(file.SafeFileHandle, offset, request.ExpectedSize);
             }
 
             if (opened.AlreadyComplete)
@@ -78,13 +80,18 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
             file.Flush(flushToDisk: true);
             return new DownloadOutcome(offset + received, hash.GetHashAndReset());
         }
+        catch
+        {
+            PartialFileSpace.Release(file);
+            throw;
+        }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
-    /// <summary>Opens the partial file; a new one is preallocated to the expected size (fewer, larger extents; far faster appends).</summary>
+    /// <summary>Opens the partial file. Its room is reserved by <see cref="PartialFileSpace"/> on Linux; elsewhere a new one is preallocated.</summary>
     private static FileStream OpenPartial(DownloadRequest request)
     {
         try
@@ -96,7 +103,7 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
                 Access = FileAccess.ReadWrite,
                 Share = FileShare.Read,
                 BufferSize = 0,
-                PreallocationSize = exists ? 0 : request.ExpectedSize ?? 0,
+                PreallocationSize = exists || OperatingSystem.IsLinux() ? 0 : request.ExpectedSize ?? 0,
             });
         }
         catch (IOException e)
@@ -159,6 +166,14 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
             throw new DeliveryException($"cannot read {path}: {e.Message}", retriable: true, e);
         }
 
+        // The catalog checked this real path; a link swapped into it since then would make this open another file. What a
+        // descriptor really opened is visible on Linux: anything but the checked path is refused (without saying where it led).
+        if (OpenedPathOf(source) is { } opened && opened != path)
+        {
+            source.Dispose();
+            throw new DeliveryException($"{path} now leads somewhere else through a symbolic link; it is not the file the catalog was checked against", retriable: false);
+        }
+
         if (offset > source.Length)
         {
             offset = 0;
@@ -166,6 +181,23 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
 
         source.Position = offset;
         return new OpenedSource(source, offset, source.Length - offset, null, AlreadyComplete: expectedSize == offset && offset == source.Length);
+    }
+
+    private static string? OpenedPathOf(FileStream file)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+
+        try
+        {
+            return new FileInfo($"/proc/self/fd/{file.SafeFileHandle.DangerousGetHandle()}").LinkTarget;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     private async Task<OpenedSource> OpenHttpAsync(DownloadRequest request, long offset, DownloadObserver observer, CancellationToken cancellationToken)
@@ -255,12 +287,24 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
                 default:
                     response.Dispose();
                     var retriable = status >= 500 || response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests;
-                    throw new DeliveryException($"HTTP {status} {response.ReasonPhrase} from {Describe(uri)}", retriable);
+                    var retryAfter = response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable ? RetryAfterOf(response) : null;
+                    throw new DeliveryException($"HTTP {status} {response.ReasonPhrase} from {Describe(uri)}{(retryAfter is { } wait ? $" (Retry-After {wait.TotalSeconds:0} s)" : "")}", retriable)
+                    {
+                        RetryAfter = retryAfter,
+                    };
             }
         }
 
         throw new DeliveryException($"more than {MaxRedirects} redirects from {Describe(request.Source)}", retriable: false);
     }
+
+    /// <summary><c>Retry-After</c> as a wait from now: seconds, or an HTTP date (a past one is no wait).</summary>
+    private TimeSpan? RetryAfterOf(HttpResponseMessage response) => response.Headers.RetryAfter switch
+    {
+        { Delta: { } delta } => delta,
+        { Date: { } date } => date - time.GetUtcNow(),
+        _ => null,
+    };
 
     /// <summary>A strong ETag, else Last-Modified: what If-Range accepts. Weak ETags cannot guard a range.</summary>
     private static string? ValidatorOf(HttpResponseMessage response) =>
@@ -274,6 +318,6 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
     private static Uri WithoutUserInfo(Uri uri) =>
         uri.UserInfo.Length == 0 ? uri : new UriBuilder(uri) { UserName = "", Password = "" }.Uri;
 
-    /// <summary>The URL without user info or query (presigned signatures do not belong in logs or errMsg).</summary>
-    internal static string Describe(Uri uri) => uri.IsAbsoluteUri ? WithoutUserInfo(uri).GetLeftPart(UriPartial.Path) : uri.ToString();
+    /// <summary>The URL with user info and query masked (presigned signatures do not belong in logs or errMsg).</summary>
+    internal static string Describe(Uri uri) => Upstream.SafeUrl.Masked(uri);
 }

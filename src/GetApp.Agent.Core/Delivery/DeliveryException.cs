@@ -7,7 +7,13 @@ namespace GetApp.Agent.Core.Delivery;
 public class DeliveryException(string message, bool retriable, Exception? inner = null) : Exception(message, inner)
 {
     public bool Retriable { get; } = retriable;
+
+    /// <summary>How long the source asked to wait (<c>Retry-After</c> of a 429 or 503), if it said.</summary>
+    public TimeSpan? RetryAfter { get; init; }
 }
+
+/// <summary>The disk does not have room for the bytes an attempt still expects; the bytes already received are kept.</summary>
+public sealed class NotEnoughSpaceException(string message) : DeliveryException(message, retriable: false);
 
 /// <summary>The source URL answered 403: a presigned URL that expired. The upstream is asked to prepare the release again.</summary>
 public sealed class SourceExpiredException(string message) : DeliveryException(message, retriable: true);

@@ -21,6 +21,7 @@ public sealed partial class DeliveryRunner(
     ArtifactDeliveryStore artifactStore,
     DataDirectory dataDirectory,
     LiveSettings settings,
+    DiskSpace space,
     TimeProvider timeProvider,
     ILogger<DeliveryRunner> logger)
 {
@@ -53,6 +54,7 @@ public sealed partial class DeliveryRunner(
         Task publisher = Task.CompletedTask;
         try
         {
+            ThrowIfDiskFull();
             var all = (await releases.ListAsync(token).ConfigureAwait(false)).ToDictionary(r => r.CatalogId, StringComparer.Ordinal);
             var closure = DeliveryClosure.Resolve(run.RootId, all);
             run.Members = closure.Select(r => r.CatalogId).ToList();
@@ -85,6 +87,15 @@ public sealed partial class DeliveryRunner(
         {
             await FailAsync(run.RootId, failure.CatalogId, failure.Message).ConfigureAwait(false);
         }
+        catch (Exception e) when (DiskSpace.IsDiskFull(e))
+        {
+            // The disk is full (our partial file, the database, or someone else): the reserve is given back so this can be
+            // recorded; the bytes received are kept for the resume the engine starts once space returns.
+            space.Exhausted();
+            run.DiskFull = true;
+            await FailAsync(run.RootId, current,
+                $"the disk is full ({space.Available()} bytes free in {dataDirectory.Root}): {e.Message}; the bytes received so far are kept, and the delivery starts again by itself once space is freed").ConfigureAwait(false);
+        }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !token.IsCancellationRequested)
         {
             await FailAsync(run.RootId, current, $"the delivery timed out after {limit.TotalMinutes:0} min (deliveryTimeoutMins)").ConfigureAwait(false);
@@ -95,7 +106,9 @@ public sealed partial class DeliveryRunner(
         }
         catch (DeliveryStoppedException stopped)
         {
+            // Another party moved a release this run needed: the engine records why on the root (it must not look busy).
             LogDeliveryStopped(run.RootId, stopped.Message);
+            run.Abandoned = stopped.Message;
         }
         finally
         {
@@ -103,7 +116,14 @@ public sealed partial class DeliveryRunner(
             await publisher.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             if (progress is not null)
             {
-                await PersistProgressAsync(run.RootId, current, progress, CancellationToken.None).ConfigureAwait(false);
+                try
+                {
+                    await PersistProgressAsync(run.RootId, current, progress, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception e) when (DiskSpace.IsDiskFull(e))
+                {
+                    // Progress is a hint; the bytes on disk are the truth a resume starts from.
+                }
             }
 
             foreach (var member in run.Members)
@@ -165,23 +185,19 @@ public sealed partial class DeliveryRunner(
 
     private void CheckFreeSpace(string rootId, IReadOnlyList<(ReleaseRecord Release, IReadOnlyList<PreparedArtifact> Artifacts)> plans)
     {
-        var needed = 0L;
-        foreach (var (release, artifacts) in plans)
+        var needed = FreeSpaceCheck.Needed(plans.Select(p =>
         {
-            var declared = release.Release["metadata"] is JsonObject metadata ? ReleaseStatusMapper.Number(metadata, "totalSize") : null;
-            var size = declared is { } total ? (long)total : artifacts.Sum(a => a.Spec.Size ?? 0);
-            var dir = PartialDirOf(release.CatalogId);
+            var dir = PartialDirOf(p.Release.CatalogId);
             var onDisk = Directory.Exists(dir) ? new DirectoryInfo(dir).EnumerateFiles().Sum(f => f.Length) : 0;
-            needed += Math.Max(0, size - onDisk);
-        }
+            var declared = p.Release.Release["metadata"] is JsonObject metadata ? ReleaseStatusMapper.Number(metadata, "totalSize") : null;
+            return new FreeSpaceCheck.Release(declared, p.Artifacts.Select(a => a.Spec.Size).ToList(), onDisk);
+        }));
 
-        var buffer = settings.Current.DeliveryStorageBufferBytes;
         Directory.CreateDirectory(dataDirectory.PartialDir);
         var available = new DriveInfo(dataDirectory.PartialDir).AvailableFreeSpace;
-        if (needed + buffer > available)
+        if (FreeSpaceCheck.Problem(needed, settings.Current.DeliveryStorageBufferBytes, available, dataDirectory.Root) is { } problem)
         {
-            throw new ReleaseDeliveryFailedException(rootId,
-                $"not enough free space in {dataDirectory.Root}: {needed + buffer} bytes required ({needed} for the artifacts + {buffer} deliveryStorageBufferBytes), {available} available");
+            throw new ReleaseDeliveryFailedException(rootId, problem);
         }
     }
 
@@ -192,6 +208,12 @@ public sealed partial class DeliveryRunner(
         try
         {
             var release = await releases.FindAsync(catalogId, cancellationToken).ConfigureAwait(false);
+            if (release is not null && !isRoot && release.Position is { State: ReleaseState.Delivery, DeliveryStatus: DeliveryStatus.Error })
+            {
+                // It failed in another root's run while this one waited: this root fails for the same reason (a start retries).
+                throw new ReleaseDeliveryFailedException(catalogId, release.ErrMsg ?? "its delivery failed");
+            }
+
             if (release is not null && !isRoot && DeliveryClosure.IsDelivered(release))
             {
                 // Another delivery brought it while this one waited.
@@ -269,7 +291,7 @@ public sealed partial class DeliveryRunner(
             }
 
             // The list the file names were planned from is stored with the release: deploy derives the same names from it.
-            var delivered = new ReleaseChange { DownloadDuration = seconds, ArtsDirPath = artsDir, Artifacts = artifacts.Select(a => a.Spec).ToList() };
+            var delivered = new ReleaseChange { DownloadDuration = seconds, ArtsDirPath = artsDir, Artifacts = artifacts.Select(a => a.Spec.AtRest()).ToList() };
             await MoveAsync(catalogId, ReleaseAction.CompleteDelivery, delivered, CancellationToken.None).ConfigureAwait(false);
             LogReleaseDelivered(catalogId, results.Sum(r => r.Outcome.Length), seconds, artsDir);
         }
@@ -294,6 +316,7 @@ public sealed partial class DeliveryRunner(
         var validator = await artifactStore.FindValidatorAsync(catalogId, itemKey, cancellationToken).ConfigureAwait(false);
         while (true)
         {
+            ThrowIfDiskFull();
             var current = settings.Current;
             var lengthBefore = File.Exists(partial) ? new FileInfo(partial).Length : 0;
             var lastLength = lengthBefore;
@@ -338,11 +361,17 @@ public sealed partial class DeliveryRunner(
                     throw new ReleaseDeliveryFailedException(catalogId, $"artifact '{itemKey}': {e.Message} (gave up after {current.DownloadRetryCount} retries)");
                 }
 
-                var delay = RetryBackoff.Delay(current.DeliveryRetryDelaySecs, Math.Max(1, failures), Random.Shared.NextDouble());
+                var delay = RetryBackoff.WithRetryAfter(
+                    RetryBackoff.Delay(current.DeliveryRetryDelaySecs, Math.Max(1, failures), Random.Shared.NextDouble()), e.RetryAfter);
                 LogRetrying(catalogId, itemKey, e.Message, delay.TotalSeconds);
                 await Task.Delay(delay, timeProvider, cancellationToken).ConfigureAwait(false);
             }
-            catch (DeliveryException e)
+            catch (NotEnoughSpaceException e)
+            {
+                // The bytes received are good: kept for a start once there is room.
+                throw new ReleaseDeliveryFailedException(catalogId, $"artifact '{itemKey}': {e.Message}");
+            }
+            catch (DeliveryException e) when (!DiskSpace.IsDiskFull(e))
             {
                 DeleteQuietly(partial);
                 await artifactStore.ClearValidatorAsync(catalogId, itemKey, CancellationToken.None).ConfigureAwait(false);
@@ -353,6 +382,15 @@ public sealed partial class DeliveryRunner(
                 await SaveLengthAsync(catalogId, itemKey, fileName, artifact, lastLength, validator).ConfigureAwait(false);
                 throw;
             }
+        }
+    }
+
+    /// <summary>No attempt starts while the disk is full: the room freed for the agent's records is not for downloads.</summary>
+    private void ThrowIfDiskFull()
+    {
+        if (space.IsFull)
+        {
+            throw new IOException("no download starts while it is", DiskSpace.NoSpaceErrno);
         }
     }
 

@@ -101,7 +101,7 @@ public sealed partial class DiscoveryService(
                     Release = (JsonObject)offer.Release!.DeepClone(),
                     Position = new ReleasePosition(state, null, null, null),
                     IsPush = offer.IsPush,
-                    Artifacts = offer.Artifacts ?? [],
+                    Artifacts = [.. (offer.Artifacts ?? []).Select(a => a.AtRest())],
                     HierarchyTrees = offer.HierarchyTrees?.DeepClone() as JsonArray,
                     Dependencies = dependencies[id],
                     DiscoveredAt = known?.DiscoveredAt ?? now,

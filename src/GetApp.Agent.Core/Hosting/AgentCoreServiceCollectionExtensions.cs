@@ -24,6 +24,8 @@ public static class AgentCoreServiceCollectionExtensions
         // A factory, so the container disposes it (and releases the data dir lock) when the agent stops.
         services.AddSingleton(_ => new DataDirectory(options.DataDir));
         services.AddSingleton(sp => new AgentDatabase(sp.GetRequiredService<DataDirectory>().Root));
+        services.AddSingleton(sp => sp.GetRequiredService<AgentDatabase>().Space);
+        services.AddSingleton<IHostedService, DiskSpaceMonitor>();
         services.AddSingleton<SchemaMigrator>();
         services.AddSingleton<ReleaseStore>();
         services.AddSingleton<ReleaseProgressBoard>();

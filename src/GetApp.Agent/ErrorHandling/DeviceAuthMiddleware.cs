@@ -15,7 +15,8 @@ internal sealed class DeviceAuthMiddleware(RequestDelegate next, AgentOptions op
     public Task InvokeAsync(HttpContext context)
     {
         var given = Encoding.UTF8.GetBytes(context.Request.Headers["Device-Auth"].ToString());
-        return CryptographicOperations.FixedTimeEquals(SHA256.HashData(given), SHA256.HashData(_secret))
+        // A missing header reads as "": it must never match, whatever the configured secret (the host refuses a blank one).
+        return given.Length > 0 && _secret.Length > 0 && CryptographicOperations.FixedTimeEquals(SHA256.HashData(given), SHA256.HashData(_secret))
             ? next(context)
             : AppErrorMiddleware.WriteAsync(context, StatusCodes.Status401Unauthorized, "Unauthorized", "A valid Device-Auth header is required");
     }
