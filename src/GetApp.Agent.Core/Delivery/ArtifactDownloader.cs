@@ -71,7 +71,7 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
             var received = await pipeline.CopyAsync(body, request.ExpectedSize, stall, stallTimeout, cancellationToken).ConfigureAwait(false);
             if (opened.ContentLength is { } announced && received < announced)
             {
-                throw new DeliveryException($"the body ended after {received} of the {announced} bytes announced by Content-Length", retriable: true);
+                throw new DeliveryException($"the body ended after {received} of the {announced} bytes announced by Content-Length", retriable: true, reason: DeliveryFailureReason.Network);
             }
 
             // Durable before anyone may rename it into artsDirPath.
@@ -101,12 +101,12 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
         }
         catch (IOException e)
         {
-            throw new DeliveryException($"cannot create the partial file {request.PartialPath}: {e.Message}", retriable: false, e);
+            throw new DeliveryException($"cannot create the partial file {request.PartialPath}: {e.Message}", retriable: false, e, DeliveryFailureReason.Storage);
         }
     }
 
     internal static DeliveryException Stalled(TimeSpan stallTimeout, long at) =>
-        new($"the download stalled: no data for {stallTimeout.TotalSeconds:0.#} s (at byte {at})", retriable: true);
+        new($"the download stalled: no data for {stallTimeout.TotalSeconds:0.#} s (at byte {at})", retriable: true, reason: DeliveryFailureReason.Stall);
 
     /// <summary>Feeds the bytes already on disk to the hash, so a resumed download still yields the hash of the whole file.</summary>
     private static async Task<long> HashExistingAsync(FileStream file, long length, IncrementalHash hash, byte[] buffer, CancellationToken cancellationToken)
@@ -156,7 +156,7 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new DeliveryException($"cannot read {path}: {e.Message}", retriable: true, e);
+            throw new DeliveryException($"cannot read {path}: {e.Message}", retriable: true, e, DeliveryFailureReason.Source);
         }
 
         if (offset > source.Length)
@@ -201,7 +201,7 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
             }
             catch (HttpRequestException e)
             {
-                throw new DeliveryException($"cannot reach {Describe(uri)}: {e.Message}", retriable: true, e);
+                throw new DeliveryException($"cannot reach {Describe(uri)}: {e.Message}", retriable: true, e, DeliveryFailureReason.Network);
             }
 
             var status = (int)response.StatusCode;
@@ -211,7 +211,7 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
                 uri = location.IsAbsoluteUri ? location : new Uri(uri, location);
                 if (uri.Scheme is not ("http" or "https"))
                 {
-                    throw new DeliveryException($"redirected to an unsupported URL scheme '{uri.Scheme}'", retriable: false);
+                    throw new DeliveryException($"redirected to an unsupported URL scheme '{uri.Scheme}'", retriable: false, reason: DeliveryFailureReason.Source);
                 }
 
                 continue;
@@ -243,7 +243,7 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
 
                     if (offset == 0)
                     {
-                        throw new DeliveryException($"HTTP 416 from {Describe(uri)} for a request without Range", retriable: true);
+                        throw new DeliveryException($"HTTP 416 from {Describe(uri)} for a request without Range", retriable: true, reason: DeliveryFailureReason.Http);
                     }
 
                     offset = 0;
@@ -255,11 +255,11 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
                 default:
                     response.Dispose();
                     var retriable = status >= 500 || response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests;
-                    throw new DeliveryException($"HTTP {status} {response.ReasonPhrase} from {Describe(uri)}", retriable);
+                    throw new DeliveryException($"HTTP {status} {response.ReasonPhrase} from {Describe(uri)}", retriable, reason: DeliveryFailureReason.Http);
             }
         }
 
-        throw new DeliveryException($"more than {MaxRedirects} redirects from {Describe(request.Source)}", retriable: false);
+        throw new DeliveryException($"more than {MaxRedirects} redirects from {Describe(request.Source)}", retriable: false, reason: DeliveryFailureReason.Source);
     }
 
     /// <summary>A strong ETag, else Last-Modified: what If-Range accepts. Weak ETags cannot guard a range.</summary>

@@ -21,6 +21,7 @@ public sealed partial class DeliveryEngine(
     DataDirectory dataDirectory,
     LiveSettings settings,
     DiscoveryService discovery,
+    DeliveryTelemetry telemetry,
     ILogger<DeliveryEngine> logger) : BackgroundService
 {
     private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(30);
@@ -192,6 +193,7 @@ public sealed partial class DeliveryEngine(
         {
             // A bug must not leave the release looking busy forever: it ends in Error, and a start retries it.
             LogRunCrashed(run.RootId, e);
+            telemetry.Failed(run.RootId, DeliveryFailureReason.Internal);
             foreach (var member in run.Members)
             {
                 Task fail = releases.MoveAsync(member, ReleaseAction.FailDelivery, new ReleaseChange { ErrMsg = $"internal error: {e.Message}" }, CancellationToken.None);

@@ -40,6 +40,15 @@ public sealed class DeliveryProgress
 
     public long TotalBytes => _total;
 
+    /// <summary>The percentage a resumed delivery had reached: samples never show less.</summary>
+    public void StartAtLeast(double percent)
+    {
+        lock (_gate)
+        {
+            _lastPercent = Math.Max(_lastPercent, Math.Clamp(percent, 0, 100));
+        }
+    }
+
     public void Report(string catalogId, string itemKey, long length)
     {
         lock (_gate)

@@ -10,7 +10,14 @@ public sealed class ReleaseProgressBoard
 {
     private readonly ConcurrentDictionary<string, LiveProgress> _live = new(StringComparer.Ordinal);
 
-    public void Set(string catalogId, double progress, long? eta) => _live[catalogId] = new LiveProgress(progress, eta);
+    /// <summary>Raised after <see cref="Set"/> (the event streams publish progress from it, at their own pace); must be quick.</summary>
+    public event Action<string>? Changed;
+
+    public void Set(string catalogId, double progress, long? eta)
+    {
+        _live[catalogId] = new LiveProgress(progress, eta);
+        Changed?.Invoke(catalogId);
+    }
 
     public void Clear(string catalogId) => _live.TryRemove(catalogId, out _);
 
