@@ -71,6 +71,13 @@ public sealed partial class EventDispatcher : BackgroundService
         disk.Sampled += (before, after) => Post(new DiskSignal(before, after));
     }
 
+    /// <summary>Primes the hub with the state found at start, before the engines recover and before the API listens.</summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await _payloads.PrimeAsync(_hub, cancellationToken).ConfigureAwait(false);
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         TimeSpan? wait = null;
@@ -181,13 +188,13 @@ public sealed partial class EventDispatcher : BackgroundService
         {
             var status = EventPayloads.StatusOf(after, _releases.Progress.Get(id));
             _lastProgress[id] = (status.Progress, status.Eta, _time.GetTimestamp());
-            _hub.Publish(EventStreams.Delivery, EventPayloads.Delivery(status));
+            _hub.Publish(EventStreams.Delivery, EventPayloads.Delivery(status), id);
         }
 
         if (EventPayloads.IsInDeploy(after) || EventPayloads.IsInDeploy(before))
         {
             _deployDirty.TryRemove(id, out _);
-            _hub.Publish(EventStreams.Deploy, await _payloads.DeployAsync(after, cancellationToken).ConfigureAwait(false));
+            _hub.Publish(EventStreams.Deploy, await _payloads.DeployAsync(after, cancellationToken).ConfigureAwait(false), id, forget: !EventPayloads.IsInDeploy(after));
         }
 
         if (OfferingList.IsOffer(before) || OfferingList.IsOffer(after))
@@ -229,13 +236,13 @@ public sealed partial class EventDispatcher : BackgroundService
             _deployDirty.TryRemove(id, out _);
             if (await _releases.FindAsync(id, cancellationToken).ConfigureAwait(false) is { } release && EventPayloads.IsInDeploy(release))
             {
-                _hub.Publish(EventStreams.Deploy, await _payloads.DeployAsync(release, cancellationToken).ConfigureAwait(false));
+                _hub.Publish(EventStreams.Deploy, await _payloads.DeployAsync(release, cancellationToken).ConfigureAwait(false), id);
             }
         }
 
         if (Interlocked.Exchange(ref _offeringDirty, 0) == 1)
         {
-            _hub.Publish(EventStreams.Offering, await _payloads.OfferingAsync(cancellationToken).ConfigureAwait(false));
+            _hub.Publish(EventStreams.Offering, await _payloads.OfferingAsync(cancellationToken).ConfigureAwait(false), "");
         }
 
         if (Volatile.Read(ref _summaryDirty) == 1)
@@ -254,7 +261,7 @@ public sealed partial class EventDispatcher : BackgroundService
                 if (_lastSummary is null || !summary.AsSpan().SequenceEqual(_lastSummary))
                 {
                     _lastSummary = summary;
-                    _hub.Publish(EventStreams.Agent, summary);
+                    _hub.Publish(EventStreams.Agent, summary, "");
                 }
             }
         }
@@ -296,10 +303,10 @@ public sealed partial class EventDispatcher : BackgroundService
         }
 
         _lastProgress[id] = (status.Progress, status.Eta, _time.GetTimestamp());
-        _hub.Publish(EventStreams.Delivery, EventPayloads.Delivery(status));
+        _hub.Publish(EventStreams.Delivery, EventPayloads.Delivery(status), id);
         if (release.Position is { State: ReleaseState.Deploy })
         {
-            _hub.Publish(EventStreams.Deploy, await _payloads.DeployAsync(release, cancellationToken).ConfigureAwait(false));
+            _hub.Publish(EventStreams.Deploy, await _payloads.DeployAsync(release, cancellationToken).ConfigureAwait(false), id);
         }
 
         return null;

@@ -4,10 +4,12 @@ using Microsoft.Extensions.Logging;
 namespace GetApp.Agent.Core.Events;
 
 /// <summary>
-/// The one in-process hub of the event streams. Publishing appends to a bounded replay buffer and offers the event to
-/// every subscribed client's bounded queue without waiting; a client whose queue is full is dropped (it reconnects with
-/// <c>Last-Event-ID</c> and gets what it missed, or a snapshot). So a stuck client can slow neither a publisher (an
-/// engine's hook) nor another client.
+/// The one in-process hub of the event streams. Publishing appends to a bounded replay buffer, keeps the payload as the
+/// latest state of its key (a release, the offering, the summary), and offers the event to every subscribed client's
+/// bounded queue without waiting; a client whose queue is full is dropped (it reconnects with <c>Last-Event-ID</c> and
+/// gets what it missed, or a snapshot). So a stuck client can slow neither a publisher (an engine's hook) nor another
+/// client. A new client's snapshot is taken from the latest states under the same lock that registers it: exactly the
+/// state at its position in the sequence, with no database read and no payload built per client.
 /// </summary>
 /// <remarks>
 /// Event ids on the wire are <c>&lt;boot&gt;-&lt;sequence&gt;</c>: the boot part changes at every start, so an id from
@@ -15,11 +17,24 @@ namespace GetApp.Agent.Core.Events;
 /// </remarks>
 public sealed partial class EventHub : IDisposable
 {
+    /// <summary>The payload of each stream's <c>reset</c> marker: <c>{"stream":"delivery"}</c>.</summary>
+    private static readonly Dictionary<EventStreams, byte[]> Resets = EventStreamNames.Each.ToDictionary(
+        s => s, s => System.Text.Encoding.UTF8.GetBytes($"{{\"stream\":\"{EventStreamNames.PathOf(s)}\"}}"));
+
     private readonly EventsOptions _options;
     private readonly ILogger<EventHub> _logger;
     private readonly Lock _gate = new();
     private readonly AgentEvent[] _ring;
     private readonly List<EventSubscription> _clients = [];
+    private readonly Dictionary<EventStreams, SortedDictionary<string, byte[]>> _latest = new()
+    {
+        [EventStreams.Agent] = new(StringComparer.Ordinal),
+        [EventStreams.Offering] = new(StringComparer.Ordinal),
+        [EventStreams.Delivery] = new(StringComparer.Ordinal),
+        [EventStreams.Deploy] = new(StringComparer.Ordinal),
+    };
+
+    private readonly Queue<byte[]> _recentNotifications = new();
     private readonly ITimer _pingTimer;
     private int _ringStart;
     private int _ringCount;
@@ -72,13 +87,21 @@ public sealed partial class EventHub : IDisposable
 
     public string IdOf(long sequence) => string.Create(CultureInfo.InvariantCulture, $"{BootId}-{sequence}");
 
-    /// <summary>Publishes one event: never waits, whatever the clients do.</summary>
-    public AgentEvent Publish(EventStreams stream, byte[] data)
+    /// <summary>How many recent notifications a snapshot repeats (the full history is <c>GET /api/v2/agent/notifications</c>).</summary>
+    public const int SnapshotNotifications = 20;
+
+    /// <summary>
+    /// Publishes one event: never waits, whatever the clients do. <paramref name="key"/> names what the payload is the
+    /// latest state of (a catalog id; "" for the offering and the summary); <paramref name="forget"/> drops that state
+    /// from later snapshots (a release no longer in deploy).
+    /// </summary>
+    public AgentEvent Publish(EventStreams stream, byte[] data, string? key = null, bool forget = false)
     {
         List<EventSubscription>? full = null;
         AgentEvent published;
         lock (_gate)
         {
+            Remember(stream, key, data, forget);
             published = new AgentEvent(++_sequence, stream, data);
             if (_ringCount < _ring.Length)
             {
@@ -104,10 +127,20 @@ public sealed partial class EventHub : IDisposable
         return published;
     }
 
+    /// <summary>Sets the latest state of a key without publishing an event (the state found at start).</summary>
+    public void Prime(EventStreams stream, string key, byte[] data)
+    {
+        lock (_gate)
+        {
+            Remember(stream, key, data, forget: false);
+        }
+    }
+
     /// <summary>
     /// Registers a client. With a known <paramref name="lastEventId"/> the subscription carries what the client missed
-    /// (<see cref="EventSubscription.Replay"/>); without one, or when it is too old or from before a restart, Replay is
-    /// null and the caller sends a snapshot. Either way nothing published after this call is missed.
+    /// (<see cref="EventSubscription.Replay"/>); without one, or when it is too old or from before a restart, it carries a
+    /// snapshot of the current state instead (<see cref="EventSubscription.Snapshot"/>). Either way nothing published
+    /// after this call is missed, and nothing before it is sent twice.
     /// </summary>
     public EventSubscription Subscribe(EventStreams streams, string? lastEventId)
     {
@@ -127,7 +160,7 @@ public sealed partial class EventHub : IDisposable
                 }
             }
 
-            var client = new EventSubscription(streams, _options, _sequence, replay);
+            var client = new EventSubscription(streams, _options, _sequence, replay, replay is null ? Snapshot(streams) : null);
             _clients.Add(client);
             return client;
         }
@@ -155,6 +188,62 @@ public sealed partial class EventHub : IDisposable
 
         return long.TryParse(id.AsSpan(BootId.Length + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var sequence) ? sequence : null;
     }
+
+    /// <summary>
+    /// The current state of each stream in <paramref name="streams"/>, in <see cref="EventStreamNames.Each"/> order: a
+    /// <c>reset</c> marker, then the summary, the offering, every release on the device (by catalog id), every deploy
+    /// record, the last notifications. Called under the lock.
+    /// </summary>
+    private List<AgentEvent> Snapshot(EventStreams streams)
+    {
+        var events = new List<AgentEvent>();
+        foreach (var stream in EventStreamNames.Each)
+        {
+            if ((streams & stream) == 0)
+            {
+                continue;
+            }
+
+            events.Add(new AgentEvent(0, stream, ResetOf(stream), AgentEventKind.Reset));
+            IEnumerable<byte[]> payloads = stream switch
+            {
+                EventStreams.Notifications => _recentNotifications,
+                _ when _latest.TryGetValue(stream, out var latest) => latest.Values,
+                _ => [],
+            };
+            foreach (var data in payloads)
+            {
+                events.Add(new AgentEvent(0, stream, data));
+            }
+        }
+
+        return events;
+    }
+
+    private void Remember(EventStreams stream, string? key, byte[] data, bool forget)
+    {
+        if (stream == EventStreams.Notifications)
+        {
+            _recentNotifications.Enqueue(data);
+            while (_recentNotifications.Count > SnapshotNotifications)
+            {
+                _recentNotifications.Dequeue();
+            }
+        }
+        else if (key is not null && _latest.TryGetValue(stream, out var latest))
+        {
+            if (forget)
+            {
+                latest.Remove(key);
+            }
+            else
+            {
+                latest[key] = data;
+            }
+        }
+    }
+
+    private static byte[] ResetOf(EventStreams stream) => Resets[stream];
 
     private void Ping()
     {

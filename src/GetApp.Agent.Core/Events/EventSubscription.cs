@@ -16,11 +16,12 @@ public sealed class EventSubscription : IDisposable
     private string? _dropReason;
     private int _disposed;
 
-    internal EventSubscription(EventStreams streams, EventsOptions options, long position, IReadOnlyList<AgentEvent>? replay)
+    internal EventSubscription(EventStreams streams, EventsOptions options, long position, IReadOnlyList<AgentEvent>? replay, IReadOnlyList<AgentEvent>? snapshot)
     {
         Streams = streams;
         Position = position;
         Replay = replay;
+        Snapshot = snapshot;
         _maxBytes = options.ClientQueueBytes;
         _queue = Channel.CreateBounded<AgentEvent>(new BoundedChannelOptions(options.ClientQueueCapacity)
         {
@@ -34,8 +35,11 @@ public sealed class EventSubscription : IDisposable
     /// <summary>The sequence number the client is caught up to once it has <see cref="Replay"/> (or a snapshot).</summary>
     public long Position { get; }
 
-    /// <summary>What the client missed since its <c>Last-Event-ID</c>; null when that id is unknown and a snapshot is due.</summary>
+    /// <summary>What the client missed since its <c>Last-Event-ID</c>; null when that id is unknown (then: <see cref="Snapshot"/>).</summary>
     public IReadOnlyList<AgentEvent>? Replay { get; }
+
+    /// <summary>The state at <see cref="Position"/>, each stream after its <c>reset</c> marker; null when <see cref="Replay"/> is given.</summary>
+    public IReadOnlyList<AgentEvent>? Snapshot { get; }
 
     /// <summary>Cancelled when the hub drops the client; <see cref="DropReason"/> says why.</summary>
     public CancellationToken Dropped => _dropped.Token;

@@ -20,6 +20,13 @@ public sealed record EventsOptions
     /// <summary>A client that has not taken a write for this long is dropped (its socket and buffers are full).</summary>
     public TimeSpan WriteStallTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The kernel send buffer of an event stream's connection (SO_SNDBUF). Small, because a stream needs no more: a stuck
+    /// client then fills it after kilobytes rather than megabytes (it is detected and dropped at once, and 200 stuck
+    /// clients cannot pin hundreds of megabytes of kernel memory on a small device).
+    /// </summary>
+    public int SocketSendBufferBytes { get; init; } = 64 * 1024;
+
     /// <summary>Progress of one release is published at most this often (the engines update it twice a second).</summary>
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 

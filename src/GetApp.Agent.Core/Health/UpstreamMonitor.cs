@@ -37,7 +37,12 @@ public sealed class UpstreamMonitor
         ArgumentNullException.ThrowIfNull(discovery);
         _timeProvider = timeProvider;
         Description = upstream.Description;
-        discovery.Completed += OnDiscovery;
+        if (upstream is not NoUpstream)
+        {
+            // Without an upstream nothing is reachable or not: the state stays unknown.
+            discovery.Completed += OnDiscovery;
+        }
+
         if (connection is not null)
         {
             connection.Reached += OnReached;

@@ -44,6 +44,8 @@ public sealed class AgentGauges
         meter.CreateObservableGauge("getapp.events.clients", () => (long)_hub.ClientCount, null, "Clients connected to the event streams.");
         meter.CreateObservableGauge("process.resident_memory", () => Environment.WorkingSet, "By", "Resident memory of the agent process.");
         meter.CreateObservableGauge("process.start_time", () => _startedAt.ToUnixTimeMilliseconds() / 1000.0, "s", "Start time of the agent, in seconds since the Unix epoch.");
+        meter.CreateObservableGauge("dotnet.gc.heap_size", () => GC.GetGCMemoryInfo().HeapSizeBytes, "By", "Managed heap size after the last garbage collection.");
+        meter.CreateObservableGauge("dotnet.gc.committed", () => GC.GetGCMemoryInfo().TotalCommittedBytes, "By", "Memory the garbage collector has committed.");
         meter.CreateObservableCounter("process.cpu", () => Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds, "s", "CPU time used by the agent.");
     }
 

@@ -11,27 +11,27 @@ internal static class EventsApi
 {
     public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/v2/events", (HttpContext context, string? streams, EventHub hub, EventPayloads payloads, EventsOptions options, ILoggerFactory loggers) =>
+        app.MapGet("/api/v2/events", (HttpContext context, string? streams, EventHub hub, EventsOptions options, ILoggerFactory loggers) =>
         {
             var selected = EventStreamNames.ParseList(streams, out var problem);
             return problem is not null
                 ? Task.FromResult(ApiResults.BadRequest(problem))
-                : StreamAsync(context, selected, named: true, hub, payloads, options, loggers);
+                : StreamAsync(context, selected, named: true, hub, options, loggers);
         });
 
         foreach (var stream in EventStreamNames.Each)
         {
-            app.MapGet($"/api/v2/events/{EventStreamNames.PathOf(stream)}", (HttpContext context, EventHub hub, EventPayloads payloads, EventsOptions options, ILoggerFactory loggers) =>
-                StreamAsync(context, stream, named: false, hub, payloads, options, loggers));
+            app.MapGet($"/api/v2/events/{EventStreamNames.PathOf(stream)}", (HttpContext context, EventHub hub, EventsOptions options, ILoggerFactory loggers) =>
+                StreamAsync(context, stream, named: false, hub, options, loggers));
         }
 
         return app;
     }
 
-    private static async Task<IResult> StreamAsync(HttpContext context, EventStreams streams, bool named, EventHub hub, EventPayloads payloads, EventsOptions options, ILoggerFactory loggers)
+    private static async Task<IResult> StreamAsync(HttpContext context, EventStreams streams, bool named, EventHub hub, EventsOptions options, ILoggerFactory loggers)
     {
         var stream = new ServerSentEventStream(context, hub, options, loggers.CreateLogger("GetApp.Agent.Events"));
-        await stream.RunAsync(streams, named, payloads).ConfigureAwait(false);
+        await stream.RunAsync(streams, named).ConfigureAwait(false);
         return Results.Empty;
     }
 }

@@ -1,8 +1,10 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Net.Sockets;
 using System.Text;
 using GetApp.Agent.Core.Events;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace GetApp.Agent.Api;
@@ -20,7 +22,7 @@ internal sealed partial class ServerSentEventStream(HttpContext context, EventHu
 
     /// <param name="named">True on the combined endpoint: data events carry their stream's name (<c>event: delivery</c>).
     /// A single stream's data events are unnamed (<c>message</c>), so an <c>EventSource.onmessage</c> client receives them.</param>
-    public async Task RunAsync(EventStreams streams, bool named, EventPayloads payloads)
+    public async Task RunAsync(EventStreams streams, bool named)
     {
         var aborted = context.RequestAborted;
         var lastEventId = context.Request.Headers["Last-Event-ID"].ToString() is { Length: > 0 } header ? header : context.Request.Query["lastEventId"].ToString();
@@ -35,6 +37,7 @@ internal sealed partial class ServerSentEventStream(HttpContext context, EventHu
             response.Headers.CacheControl = "no-cache";
             response.Headers["X-Accel-Buffering"] = "no";
             context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+            LimitSendBuffer();
             await response.StartAsync(stop.Token).ConfigureAwait(false);
 
             var writer = response.BodyWriter;
@@ -46,9 +49,8 @@ internal sealed partial class ServerSentEventStream(HttpContext context, EventHu
                     Write(writer, e, named, hub.IdOf(e.Sequence));
                 }
             }
-            else
+            else if (client.Snapshot is { } snapshot)
             {
-                var snapshot = await payloads.SnapshotAsync(streams, stop.Token).ConfigureAwait(false);
                 for (var i = 0; i < snapshot.Count; i++)
                 {
                     // Only the last entry carries an id: a client cut off in the middle of a snapshot gets a whole one again.
@@ -95,16 +97,43 @@ internal sealed partial class ServerSentEventStream(HttpContext context, EventHu
         {
             result = await writer.FlushAsync(stall.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (stall.IsCancellationRequested && !client.Dropped.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested)
+        catch (OperationCanceledException)
         {
-            hub.Drop(client, $"it took no data for {options.WriteStallTimeout.TotalSeconds:0} s");
+            DropIfStalled();
             throw;
         }
 
-        stall.CancelAfter(Timeout.InfiniteTimeSpan);
         if (result.IsCanceled || result.IsCompleted)
         {
+            DropIfStalled();
             throw new OperationCanceledException();
+        }
+
+        stall.CancelAfter(Timeout.InfiniteTimeSpan);
+
+        void DropIfStalled()
+        {
+            if (stall.IsCancellationRequested && !client.Dropped.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested)
+            {
+                hub.Drop(client, $"it took no data for {options.WriteStallTimeout.TotalSeconds:0} s");
+            }
+        }
+    }
+
+    private void LimitSendBuffer()
+    {
+        if (context.Features.Get<IConnectionSocketFeature>()?.Socket is not { } socket)
+        {
+            return;
+        }
+
+        try
+        {
+            socket.SendBufferSize = options.SocketSendBufferBytes;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Not a socket that takes it: the stall timeout still applies.
         }
     }
 
