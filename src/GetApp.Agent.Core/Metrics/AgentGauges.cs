@@ -43,7 +43,8 @@ public sealed class AgentGauges
         meter.CreateObservableGauge("getapp.disk.size", () => _snapshot.Disk?.TotalBytes ?? 0, "By", "Size of the data dir's file system.");
         meter.CreateObservableGauge("getapp.events.clients", () => (long)_hub.ClientCount, null, "Clients connected to the event streams.");
         meter.CreateObservableGauge("process.resident_memory", () => Environment.WorkingSet, "By", "Resident memory of the agent process.");
-        meter.CreateObservableGauge("process.start_time", () => _startedAt.ToUnixTimeMilliseconds() / 1000.0, "s", "Start time of the agent, in seconds since the Unix epoch.");
+        var processStart = new DateTimeOffset(Process.GetCurrentProcess().StartTime.ToUniversalTime(), TimeSpan.Zero).ToUnixTimeMilliseconds() / 1000.0;
+        meter.CreateObservableGauge("process.start_time", () => processStart, "s", "Start time of the process, in seconds since the Unix epoch.");
         meter.CreateObservableGauge("dotnet.gc.heap_size", () => GC.GetGCMemoryInfo().HeapSizeBytes, "By", "Managed heap size after the last garbage collection.");
         meter.CreateObservableGauge("dotnet.gc.committed", () => GC.GetGCMemoryInfo().TotalCommittedBytes, "By", "Memory the garbage collector has committed.");
         meter.CreateObservableCounter("process.cpu", () => Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds, "s", "CPU time used by the agent.");

@@ -73,9 +73,9 @@ internal sealed partial class ServerSentEventStream(HttpContext context, EventHu
         {
             // The client went away, or was dropped (below).
         }
-        catch (Exception e) when (e is IOException or ConnectionAbortedException)
+        catch (Exception e) when (e is IOException or ConnectionAbortedException or ObjectDisposedException or InvalidOperationException)
         {
-            // The connection broke.
+            // The connection broke (or was aborted) while writing: nothing more can be sent on it.
         }
         finally
         {

@@ -30,13 +30,16 @@ public sealed class ScriptableCliTests
     public async Task StatusWatch_PipedOutput_PlainLinesNamingTheRelease_ExitsWithTheOutcome()
     {
         await using var s = await DeliveryScenario.CreateAsync();
-        var file = s.Origin.AddFile("app.bin", 2_000_000, seed: 5);
+        var file = s.Origin.AddFile("app.bin", 3_000_000, seed: 5);
         file.Faults.ThrottleBytesPerSecond = 1_000_000;
         s.Catalog.AddRaw(CatalogEntries.Http(App, file));
         await s.StartAgentAsync();
+        using var watch = CliProcess.Start(s.Agent.BaseAddress, ["status", App, "--watch"]);
+        await watch.WaitForLineAsync(l => l.Contains("waiting for its delivery", StringComparison.Ordinal)); // the client is up
         await s.ControlOkAsync("start", App);
 
-        var (code, output, error) = await CliProcess.RunAsync(s.Agent.BaseAddress, "status", App, "--watch");
+        var code = await watch.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        var (output, error) = (watch.RawOut, watch.Err);
 
         Assert.True(code == 0, $"exit {code}: {output} {error}");
         Assert.DoesNotContain('\r', output);
@@ -58,7 +61,7 @@ public sealed class ScriptableCliTests
         }
 
         await using var s = await DeliveryScenario.CreateAsync();
-        var file = s.Origin.AddFile("app.bin", 4_000_000, seed: 6);
+        var file = s.Origin.AddFile("app.bin", 8_000_000, seed: 6);
         file.Faults.ThrottleBytesPerSecond = 1_000_000;
         s.Catalog.AddRaw(CatalogEntries.Http(App, file));
         await s.StartAgentAsync();
