@@ -224,7 +224,7 @@ public sealed class ScriptableCliTests
         using var json = CliProcess.Start(s.Agent.BaseAddress, ["events", "delivery", "--json"]);
         using var human = CliProcess.Start(s.Agent.BaseAddress, ["events", "delivery"]);
         await json.WaitForLineAsync(l => l.Contains("\"reset\"", StringComparison.Ordinal));
-        await Task.Delay(300);
+        await DeployTestKit.WaitUntilAsync(() => s.Agent.Get<Core.Events.EventHub>().ClientCount == 2, "both clients connected");
 
         await s.ControlOkAsync("start", App);
         await json.WaitForLineAsync(l => l.Contains("\"state\":\"downloaded\"", StringComparison.Ordinal));
