@@ -413,7 +413,7 @@ public sealed partial class DeliveryRunner(
         void Publish()
         {
             var (percent, eta) = progress.Sample(timeProvider.GetTimestamp(), timeProvider.TimestampFrequency);
-            releases.Progress.Set(rootId, percent, eta);
+            releases.Progress.Set(rootId, percent, eta, new TransferRate(progress.DoneBytes, progress.TotalBytes, Math.Round(progress.BytesPerSecond)));
             var member = current();
             if (member != rootId)
             {

@@ -63,7 +63,11 @@ public sealed partial class EventDispatcher : BackgroundService
         _logger = logger;
 
         releases.Moved += moved => Post(new MovedSignal(moved));
-        releases.Progress.Changed += id => Mark(_progressDirty, id);
+        releases.Progress.Changed += id =>
+        {
+            Mark(_progressDirty, id);
+            Volatile.Write(ref _summaryDirty, 1); // the summary lists running transfers with their speed
+        };
         deployRecords.Updated += id => Mark(_deployDirty, id);
         discovery.Discovered += () => Flag(ref _offeringDirty);
         discovery.Completed += _ => Flag(ref _summaryDirty);

@@ -2,8 +2,8 @@ namespace GetApp.Agent.Core.Health;
 
 /// <summary>
 /// The device at a glance (<c>GET /api/v2/agent/summary</c>, and the <c>agent</c> event stream whenever it changes): who
-/// it is, how its upstream is doing, the last discovery, free space and the report outbox. What a dashboard shows
-/// above the releases.
+/// it is, how its upstream is doing, the last discovery, free space, the report outbox and the deliveries running now
+/// with their speed. What a dashboard shows above the releases.
 /// </summary>
 public sealed record AgentSummary(
     string DeviceId,
@@ -14,7 +14,8 @@ public sealed record AgentSummary(
     UpstreamView Upstream,
     DiscoveryView? LastDiscovery,
     DiskView Disk,
-    OutboxView Outbox);
+    OutboxView Outbox,
+    IReadOnlyList<TransferView> Transfers);
 
 /// <param name="State"><c>unknown</c>, <c>reachable</c> or <c>unreachable</c>.</param>
 /// <param name="Since">When it entered that state.</param>
@@ -36,3 +37,7 @@ public sealed record DiscoveryView(DateTimeOffset At, int Offered, string? Error
 public sealed record DiskView(string Path, long? FreeBytes, long? TotalBytes, long BufferBytes, bool Low);
 
 public sealed record OutboxView(int Pending, DateTimeOffset? OldestCreatedAt);
+
+/// <summary>A delivery running now: the root's progress and ETA (as on its status), with the bytes and the speed behind them.</summary>
+/// <param name="BytesPerSecond">Over the last seconds; 0 while not yet known or while nothing moves.</param>
+public sealed record TransferView(string CatalogId, double Progress, long? Eta, long DoneBytes, long TotalBytes, double BytesPerSecond);

@@ -8,6 +8,7 @@ namespace GetApp.Agent.Core.Health;
 /// <summary>Builds <see cref="AgentSummary"/> from the services that hold each part (one small query: the outbox).</summary>
 public sealed class AgentSummaryBuilder(
     DeviceService device,
+    Releases.ReleaseProgressBoard progress,
     UpstreamMonitor upstream,
     DiscoveryService discovery,
     DiskSpaceMonitor disk,
@@ -33,8 +34,17 @@ public sealed class AgentSummaryBuilder(
             Upstream(),
             discovery.LastOutcome is { } last ? new DiscoveryView(last.At, last.Offered, last.Error, upstream.Current.LastDiscoverySuccessAt) : null,
             new DiskView(space.Path, space.FreeBytes, space.TotalBytes, space.BufferBytes, space.Low),
-            new OutboxView(outbox.Pending, outbox.OldestCreatedAt));
+            new OutboxView(outbox.Pending, outbox.OldestCreatedAt),
+            Transfers());
     }
+
+    private List<TransferView> Transfers() =>
+    [
+        .. progress.Current()
+            .Where(p => p.Value.Transfer is not null)
+            .OrderBy(p => p.Key, StringComparer.Ordinal)
+            .Select(p => new TransferView(p.Key, Math.Round(p.Value.Progress, 2), p.Value.Eta, p.Value.Transfer!.Value.DoneBytes, p.Value.Transfer.Value.TotalBytes, p.Value.Transfer.Value.BytesPerSecond)),
+    ];
 
     public UpstreamView Upstream()
     {

@@ -24,21 +24,23 @@ public sealed class EventStreamTests
         await agent.Get<Core.Discovery.DiscoveryService>().DiscoverAsync(CancellationToken.None);
         await using var stream = await SseClient.ConnectAsync(agent.Client, "/api/v2/events/offering");
 
-        var reset = await stream.NextEventAsync();
-        var snapshot = await stream.NextEventAsync();
+        // The snapshot is the offering as last published; a discovery still being published follows at once.
+        await stream.WaitForAsync(e => e.Id is not null);
+        await stream.DrainAsync(TimeSpan.FromMilliseconds(500));
+        var initial = stream.Events.ToList();
 
-        Assert.Equal("reset", reset.Event);
-        Assert.Equal("offering", reset.Json.GetProperty("stream").GetString());
-        Assert.Null(reset.Id);
-        Assert.Equal("message", snapshot.Event); // unnamed: an EventSource's onmessage receives it
-        Assert.NotNull(snapshot.Id);
-        Assert.True(SameJson(await GetTextAsync(agent, "/api/v2/device/offering"), snapshot.Data), snapshot.Data);
+        Assert.Equal("reset", initial[0].Event);
+        Assert.Equal("offering", initial[0].Json.GetProperty("stream").GetString());
+        Assert.Null(initial[0].Id);
+        Assert.All(initial.Skip(1), e => Assert.Equal("message", e.Event)); // unnamed: an EventSource's onmessage receives them
+        Assert.All(initial.Skip(1), e => Assert.NotNull(e.Id));
+        Assert.True(SameJson(await GetTextAsync(agent, "/api/v2/device/offering"), initial[^1].Data), initial[^1].Data);
 
         await agent.Client.PostAsync($"/api/v2/delivery/start/{Uri.EscapeDataString(App)}", null);
         var changed = await stream.NextEventAsync();
 
         Assert.Equal("message", changed.Event);
-        Assert.True(Sequence(changed.Id!) > Sequence(snapshot.Id!));
+        Assert.True(Sequence(changed.Id!) > Sequence(initial[^1].Id!));
         var ids = changed.Json.EnumerateArray().Select(o => o.GetProperty("release").GetProperty("id").GetString()).ToList();
         Assert.Equal([Other], ids);
         Assert.True(SameJson(await GetTextAsync(agent, "/api/v2/device/offering"), changed.Data));
@@ -120,7 +122,8 @@ public sealed class EventStreamTests
 
         await using (var stream = await SseClient.ConnectAsync(agent.Client, "/api/v2/events?streams=offering,notifications,agent"))
         {
-            var first = await stream.DrainAsync(TimeSpan.FromMilliseconds(500));
+            var last = await stream.WaitForAsync(e => e.Id is not null);
+            var first = stream.Received.TakeWhile(e => e != last).Append(last).ToList();
             Assert.Equal(["reset", "agent", "reset", "offering", "reset"], first.Where(e => !e.IsComment).Select(e => e.Event));
             Assert.Equal(["agent", "offering", "notifications"], first.Where(e => e.Event == "reset").Select(e => e.Json.GetProperty("stream").GetString()));
             Assert.NotNull(first.Where(e => !e.IsComment).Last().Id);
@@ -149,6 +152,31 @@ public sealed class EventStreamTests
         Assert.Equal(1, summary.GetProperty("lastDiscovery").GetProperty("offered").GetInt32());
         Assert.True(summary.GetProperty("disk").GetProperty("freeBytes").GetInt64() > 0);
         Assert.Equal(Path.GetFullPath(agent.DataDir), summary.GetProperty("disk").GetProperty("path").GetString());
+    }
+
+    [Fact]
+    public async Task AgentStream_ListsRunningTransfersWithTheirSpeed_UntilTheyEnd()
+    {
+        await using var s = await DeliveryScenario.CreateAsync();
+        var file = s.Origin.AddFile("app.bin", 4_000_000, seed: 12);
+        file.Faults.ThrottleBytesPerSecond = 1_000_000;
+        s.Catalog.AddRaw(CatalogEntries.Http(App, file));
+        await s.StartAgentAsync();
+        await using var stream = await SseClient.ConnectAsync(s.Agent.Client, "/api/v2/events/agent");
+
+        await s.ControlOkAsync("start", App);
+        var moving = await stream.WaitForAsync(e => e.Event == "message" && e.Json.GetProperty("transfers").EnumerateArray()
+            .Any(t => t.GetProperty("bytesPerSecond").GetDouble() > 0), TimeSpan.FromSeconds(20));
+        var transfer = Assert.Single(moving.Json.GetProperty("transfers").EnumerateArray());
+        await s.WaitDownloadedAsync(App);
+        await stream.WaitForAsync(e => e.Event == "message" && e.Json.GetProperty("transfers").GetArrayLength() == 0, TimeSpan.FromSeconds(10));
+
+        Assert.Equal(App, transfer.GetProperty("catalogId").GetString());
+        Assert.Equal(file.Size, transfer.GetProperty("totalBytes").GetInt64());
+        Assert.InRange(transfer.GetProperty("doneBytes").GetInt64(), 1, file.Size);
+        // The origin sends 1 MB/s; a busy machine may make it slower, never much faster.
+        Assert.InRange(transfer.GetProperty("bytesPerSecond").GetDouble(), 100_000, 1_500_000);
+        Assert.Equal(transfer.GetProperty("progress").GetDouble(), 100.0 * transfer.GetProperty("doneBytes").GetInt64() / file.Size, 0);
     }
 
     [Fact]

@@ -87,7 +87,7 @@ public sealed class NotificationTests
         await using var agent = await server.StartAgentAsync();
         await server.WaitForAsync(d => d.Discoveries.Count > 0, "a discovery");
         await using var stream = await SseClient.ConnectAsync(agent.Client, "/api/v2/events?streams=notifications,agent");
-        await stream.DrainAsync(TimeSpan.FromMilliseconds(300));
+        await stream.WaitForAsync(e => e.Id is not null);
 
         await server.GoDownAsync();
         await agent.Client.PostAsync("/api/v2/triggers/discover-component", null);

@@ -17,11 +17,13 @@ public sealed class ReplayTests
         using var catalog = Catalog();
         await using var agent = await StartAsync(catalog, new EventsOptions());
         await using var watcher = await SseClient.ConnectAsync(agent.Client, "/api/v2/events");
+        await watcher.WaitForAsync(e => e.Id is not null);
         await watcher.DrainAsync(TimeSpan.FromMilliseconds(300));
         string lastSeen;
         await using (var leaving = await SseClient.ConnectAsync(agent.Client, "/api/v2/events"))
         {
-            await leaving.DrainAsync(TimeSpan.FromMilliseconds(300));
+            await leaving.WaitForAsync(e => e.Id is not null);
+        await leaving.DrainAsync(TimeSpan.FromMilliseconds(300));
             lastSeen = leaving.LastEventId!;
         }
 
@@ -29,7 +31,10 @@ public sealed class ReplayTests
         await agent.WaitForAsync(First, r => r.State == ReleaseState.Downloaded);
         await watcher.WaitForAsync(e => e.Event == "delivery" && e.Json.GetProperty("state").GetString() == "downloaded");
         await using var back = await SseClient.ConnectAsync(agent.Client, "/api/v2/events", lastSeen);
-        var replayed = (await back.DrainAsync(TimeSpan.FromMilliseconds(500))).Where(e => !e.IsComment).ToList();
+        await back.WaitForAsync(e => e.Event == "delivery" && e.Json.GetProperty("state").GetString() == "downloaded");
+        await back.DrainAsync(TimeSpan.FromMilliseconds(500));
+        var replayed = back.Events.ToList();
+        await watcher.WaitForAsync(e => e.Id is not null);
         await watcher.DrainAsync(TimeSpan.FromMilliseconds(300));
 
         Assert.DoesNotContain(replayed, e => e.Event == "reset");
@@ -48,14 +53,17 @@ public sealed class ReplayTests
         string lastSeen;
         await using (var leaving = await SseClient.ConnectAsync(agent.Client, "/api/v2/events/delivery"))
         {
-            await leaving.DrainAsync(TimeSpan.FromMilliseconds(300));
+            await leaving.WaitForAsync(e => e.Id is not null);
+        await leaving.DrainAsync(TimeSpan.FromMilliseconds(300));
             lastSeen = leaving.LastEventId!;
         }
 
         await agent.Client.PostAsync($"/api/v2/delivery/start/{Uri.EscapeDataString(First)}", null);
         await agent.WaitForAsync(First, r => r.State == ReleaseState.Downloaded);
         await using var back = await SseClient.ConnectAsync(agent.Client, "/api/v2/events/delivery", lastSeen);
-        var replayed = (await back.DrainAsync(TimeSpan.FromMilliseconds(500))).Where(e => !e.IsComment).ToList();
+        await back.WaitForAsync(e => e.Event == "message" && e.Json.GetProperty("state").GetString() == "downloaded");
+        await back.DrainAsync(TimeSpan.FromMilliseconds(500));
+        var replayed = back.Events.ToList();
 
         Assert.NotEmpty(replayed);
         Assert.All(replayed, e => Assert.Equal("message", e.Event));
@@ -71,7 +79,8 @@ public sealed class ReplayTests
         string lastSeen;
         await using (var leaving = await SseClient.ConnectAsync(agent.Client, "/api/v2/events/delivery"))
         {
-            await leaving.DrainAsync(TimeSpan.FromMilliseconds(300));
+            await leaving.WaitForAsync(e => e.Id is not null);
+        await leaving.DrainAsync(TimeSpan.FromMilliseconds(300));
             lastSeen = leaving.LastEventId!;
         }
 
@@ -82,7 +91,8 @@ public sealed class ReplayTests
         }
 
         await using var back = await SseClient.ConnectAsync(agent.Client, "/api/v2/events/delivery", lastSeen);
-        var items = (await back.DrainAsync(TimeSpan.FromMilliseconds(500))).Where(e => !e.IsComment).ToList();
+        await back.WaitForAsync(e => e.Id is not null);
+        var items = back.Events.ToList();
 
         Assert.Equal("reset", items[0].Event);
         Assert.Equal([First, Second], items.Skip(1).Select(e => e.Json.GetProperty("release").GetProperty("id").GetString()).Order());
@@ -101,7 +111,8 @@ public sealed class ReplayTests
             string lastSeen;
             await using (var before = await SseClient.ConnectAsync(agent.Client, "/api/v2/events/offering"))
             {
-                await before.DrainAsync(TimeSpan.FromMilliseconds(300));
+                await before.WaitForAsync(e => e.Id is not null);
+        await before.DrainAsync(TimeSpan.FromMilliseconds(300));
                 lastSeen = before.LastEventId!;
             }
 
@@ -109,7 +120,8 @@ public sealed class ReplayTests
             string boot;
             await using (var fresh = await SseClient.ConnectAsync(agent.Client, "/api/v2/events/offering"))
             {
-                await fresh.DrainAsync(TimeSpan.FromMilliseconds(300));
+                await fresh.WaitForAsync(e => e.Id is not null);
+        await fresh.DrainAsync(TimeSpan.FromMilliseconds(300));
                 boot = Boot(fresh.LastEventId!);
             }
 
