@@ -142,31 +142,13 @@ public sealed partial class EventDispatcher : BackgroundService
             case MovedSignal { Moved: var moved }:
                 await OnMovedAsync(moved, cancellationToken).ConfigureAwait(false);
                 break;
-            case UpstreamSignal { After.State: UpstreamState.Unreachable } upstream:
-                Notify(NotificationKinds.UpstreamUnreachable, "warning", "upstream",
-                    $"The upstream is unreachable: {upstream.After.LastError?.Message ?? "no answer"}", null);
+            case UpstreamSignal upstream:
+                Notify(NotificationRules.ForUpstream(upstream.Before, upstream.After));
                 Volatile.Write(ref _summaryDirty, 1);
                 break;
-            case UpstreamSignal { Before.State: UpstreamState.Unreachable, After.State: UpstreamState.Reachable }:
-                Notify(NotificationKinds.UpstreamBack, "info", "upstream", "The upstream is reachable again", null);
-                Volatile.Write(ref _summaryDirty, 1);
-                break;
-            case UpstreamSignal:
-                Volatile.Write(ref _summaryDirty, 1);
-                break;
-            case DiskSignal { After: var after } disk:
-                if (after.Low && disk.Before?.Low != true)
-                {
-                    Notify(NotificationKinds.DiskLow, "warning", "storage", after.FreeBytes is { } free
-                        ? $"Disk space is low in {after.Path}: {free} bytes free (delivery buffer {after.BufferBytes} bytes)"
-                        : $"The free space of {after.Path} cannot be read", null);
-                }
-                else if (!after.Low && disk.Before?.Low == true)
-                {
-                    Notify(NotificationKinds.DiskRecovered, "info", "storage", $"Disk space is sufficient again in {after.Path}: {after.FreeBytes} bytes free", null);
-                }
-
-                if (disk.Before is null || disk.Before.FreeBytes != after.FreeBytes || disk.Before.Low != after.Low || disk.Before.BufferBytes != after.BufferBytes)
+            case DiskSignal { Before: var before, After: var after }:
+                Notify(NotificationRules.ForDisk(before, after));
+                if (before is null || before.FreeBytes != after.FreeBytes || before.Low != after.Low || before.BufferBytes != after.BufferBytes)
                 {
                     Volatile.Write(ref _summaryDirty, 1);
                 }
@@ -206,124 +188,23 @@ public sealed partial class EventDispatcher : BackgroundService
             Volatile.Write(ref _offeringDirty, 1);
         }
 
-        switch (moved.Action)
-        {
-            case ReleaseAction.FailDelivery when _telemetry.TakeFailureReason(id) == DeliveryFailureReason.Signature:
-                Notify(NotificationKinds.SignatureRefused, "error", "security", $"A signature was refused: the delivery of {id} failed: {after.ErrMsg}", Release(id));
-                break;
-            case ReleaseAction.FailDelivery:
-                Notify(NotificationKinds.DeliveryFailed, "error", "delivery", $"The delivery of {id} failed: {after.ErrMsg}", Release(id));
-                break;
-            case ReleaseAction.FailDeploy:
-                Notify(NotificationKinds.DeployFailed, "error", "deploy", $"The install of {id} failed: {after.ErrMsg}", Release(id));
-                break;
-        }
+        Notify(NotificationRules.ForMove(moved, moved.Action == ReleaseAction.FailDelivery ? _telemetry.TakeFailureReason(id) : null));
 
         // The outbox grew with the move (a server upstream): the summary counts it.
         Volatile.Write(ref _summaryDirty, 1);
     }
 
-    /// <summary>Publishes what was deferred; returns how long until something deferred is due (null: nothing).</summary>
-    private async Task<TimeSpan?> FlushAsync(CancellationToken cancellationToken)
+    private void Notify(NotificationDraft? draft)
     {
-        TimeSpan? next = null;
-        foreach (var id in _progressDirty.Keys)
+        if (draft is null)
         {
-            if (await PublishProgressAsync(id, cancellationToken).ConfigureAwait(false) is { } due)
-            {
-                next = next is null || due < next ? due : next;
-            }
+            return;
         }
 
-        foreach (var id in _deployDirty.Keys)
-        {
-            _deployDirty.TryRemove(id, out _);
-            if (await _releases.FindAsync(id, cancellationToken).ConfigureAwait(false) is { } release && EventPayloads.IsInDeploy(release))
-            {
-                _hub.Publish(EventStreams.Deploy, await _payloads.DeployAsync(release, cancellationToken).ConfigureAwait(false), id);
-            }
-        }
-
-        if (Interlocked.Exchange(ref _offeringDirty, 0) == 1)
-        {
-            _hub.Publish(EventStreams.Offering, await _payloads.OfferingAsync(cancellationToken).ConfigureAwait(false), "");
-        }
-
-        if (Volatile.Read(ref _summaryDirty) == 1)
-        {
-            var since = _time.GetElapsedTime(_lastSummaryAt);
-            if (_lastSummary is not null && since < _options.SummaryInterval)
-            {
-                var due = _options.SummaryInterval - since;
-                next = next is null || due < next ? due : next;
-            }
-            else
-            {
-                Volatile.Write(ref _summaryDirty, 0);
-                _lastSummaryAt = _time.GetTimestamp();
-                var summary = await _payloads.SummaryAsync(cancellationToken).ConfigureAwait(false);
-                if (_lastSummary is null || !summary.AsSpan().SequenceEqual(_lastSummary))
-                {
-                    _lastSummary = summary;
-                    _hub.Publish(EventStreams.Agent, summary, "");
-                }
-            }
-        }
-
-        return next;
-    }
-
-    /// <summary>Publishes the live progress of a running release unless it was published less than an interval ago (then: when it is due).</summary>
-    private async Task<TimeSpan?> PublishProgressAsync(string id, CancellationToken cancellationToken)
-    {
-        var last = _lastProgress.GetValueOrDefault(id);
-        var since = _time.GetElapsedTime(last.At);
-        if (last.At != 0 && since < _options.ProgressInterval)
-        {
-            return _options.ProgressInterval - since;
-        }
-
-        _progressDirty.TryRemove(id, out _);
-        if (!_running.TryGetValue(id, out var release))
-        {
-            release = await _releases.FindAsync(id, cancellationToken).ConfigureAwait(false);
-            if (release is null || !IsRunning(release))
-            {
-                return null; // it stopped meanwhile: its move was (or will be) published with the final numbers
-            }
-
-            _running[id] = release;
-        }
-
-        if (_releases.Progress.Get(id) is not { } live)
-        {
-            return null;
-        }
-
-        var status = EventPayloads.StatusOf(release, live);
-        if (status.Progress == last.Progress && status.Eta == last.Eta)
-        {
-            return null;
-        }
-
-        _lastProgress[id] = (status.Progress, status.Eta, _time.GetTimestamp());
-        _hub.Publish(EventStreams.Delivery, EventPayloads.Delivery(status), id);
-        if (release.Position is { State: ReleaseState.Deploy })
-        {
-            _hub.Publish(EventStreams.Deploy, await _payloads.DeployAsync(release, cancellationToken).ConfigureAwait(false), id);
-        }
-
-        return null;
-    }
-
-    private void Notify(string kind, string severity, string category, string message, NotificationEntity? entity)
-    {
-        var notification = _notifications.Add(kind, severity, category, message, entity, _hub.BootId);
-        LogNotification(kind, message);
+        var notification = _notifications.Add(draft.Kind, draft.Severity, draft.Category, draft.Message, draft.Entity, _hub.BootId);
+        LogNotification(draft.Kind, draft.Message);
         _hub.Publish(EventStreams.Notifications, EventPayloads.Notification(notification));
     }
-
-    private static NotificationEntity Release(string catalogId) => new("release", catalogId);
 
     private static bool IsRunning(ReleaseRecord release) =>
         release.Position is { State: ReleaseState.Delivery, DeliveryStatus: DeliveryStatus.Start or DeliveryStatus.InProgress }

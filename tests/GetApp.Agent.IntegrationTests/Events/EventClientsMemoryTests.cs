@@ -35,6 +35,7 @@ public sealed class EventClientsMemoryTests(ITestOutputHelper output)
         await Task.Delay(TimeSpan.FromSeconds(2));
         output.WriteLine(Gc(await http.GetStringAsync("/metrics")));
         var before = await StableRssAsync(agent.Pid);
+        var threadsBefore = Threads(agent.Pid);
         var clients = await ConnectAsync(http, Clients);
         await WaitUntilAsync(async () => Connected(await http.GetStringAsync("/metrics")) >= Clients);
         // One change goes to every client while they are connected.
@@ -45,7 +46,7 @@ public sealed class EventClientsMemoryTests(ITestOutputHelper output)
         output.WriteLine(Gc(await http.GetStringAsync("/metrics")));
 
         var cost = after - before;
-        output.WriteLine($"agent RSS {before / 1024.0 / 1024:0.0} MiB with no client, {after / 1024.0 / 1024:0.0} MiB with {Clients}: +{cost / 1024.0 / 1024:0.00} MiB ({cost / Clients / 1024.0:0.0} KiB per client)");
+        output.WriteLine($"agent RSS {before / 1024.0 / 1024:0.0} MiB with no client, {after / 1024.0 / 1024:0.0} MiB with {Clients}: +{cost / 1024.0 / 1024:0.00} MiB ({cost / Clients / 1024.0:0.0} KiB per client); threads {threadsBefore} → {Threads(agent.Pid)}");
         Assert.All(clients, c => Assert.False(c.Ended));
         Assert.True(cost < 10_000_000, $"{Clients} clients cost {cost} bytes");
         await DisposeAllAsync(clients);
@@ -99,6 +100,9 @@ public sealed class EventClientsMemoryTests(ITestOutputHelper output)
 
         return last;
     }
+
+    private static int Threads(int pid) =>
+        int.Parse(File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("Threads:", StringComparison.Ordinal))["Threads:".Length..].Trim(), CultureInfo.InvariantCulture);
 
     private static long Rss(int pid)
     {
