@@ -73,7 +73,7 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
             var received = await pipeline.CopyAsync(body, request.ExpectedSize, stall, stallTimeout, cancellationToken).ConfigureAwait(false);
             if (opened.ContentLength is { } announced && received < announced)
             {
-                throw new DeliveryException($"the body ended after {received} of the {announced} bytes announced by Content-Length", retriable: true);
+                throw new DeliveryException($"the body ended after {received} of the {announced} bytes announced by Content-Length", retriable: true, reason: DeliveryFailureReason.Network);
             }
 
             // Durable before anyone may rename it into artsDirPath.
@@ -108,12 +108,12 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
         }
         catch (IOException e)
         {
-            throw new DeliveryException($"cannot create the partial file {request.PartialPath}: {e.Message}", retriable: false, e);
+            throw new DeliveryException($"cannot create the partial file {request.PartialPath}: {e.Message}", retriable: false, e, DeliveryFailureReason.Storage);
         }
     }
 
     internal static DeliveryException Stalled(TimeSpan stallTimeout, long at) =>
-        new($"the download stalled: no data for {stallTimeout.TotalSeconds:0.#} s (at byte {at})", retriable: true);
+        new($"the download stalled: no data for {stallTimeout.TotalSeconds:0.#} s (at byte {at})", retriable: true, reason: DeliveryFailureReason.Stall);
 
     /// <summary>Feeds the bytes already on disk to the hash, so a resumed download still yields the hash of the whole file.</summary>
     private static async Task<long> HashExistingAsync(FileStream file, long length, IncrementalHash hash, byte[] buffer, CancellationToken cancellationToken)
@@ -163,7 +163,7 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new DeliveryException($"cannot read {path}: {e.Message}", retriable: true, e);
+            throw new DeliveryException($"cannot read {path}: {e.Message}", retriable: true, e, DeliveryFailureReason.Source);
         }
 
         // The catalog checked this real path; a link swapped into it since then would make this open another file. What a
@@ -233,7 +233,7 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
             }
             catch (HttpRequestException e)
             {
-                throw new DeliveryException($"cannot reach {Describe(uri)}: {e.Message}", retriable: true, e);
+                throw new DeliveryException($"cannot reach {Describe(uri)}: {e.Message}", retriable: true, e, DeliveryFailureReason.Network);
             }
 
             var status = (int)response.StatusCode;
@@ -243,7 +243,7 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
                 uri = location.IsAbsoluteUri ? location : new Uri(uri, location);
                 if (uri.Scheme is not ("http" or "https"))
                 {
-                    throw new DeliveryException($"redirected to an unsupported URL scheme '{uri.Scheme}'", retriable: false);
+                    throw new DeliveryException($"redirected to an unsupported URL scheme '{uri.Scheme}'", retriable: false, reason: DeliveryFailureReason.Source);
                 }
 
                 continue;
@@ -275,7 +275,7 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
 
                     if (offset == 0)
                     {
-                        throw new DeliveryException($"HTTP 416 from {Describe(uri)} for a request without Range", retriable: true);
+                        throw new DeliveryException($"HTTP 416 from {Describe(uri)} for a request without Range", retriable: true, reason: DeliveryFailureReason.Http);
                     }
 
                     offset = 0;
@@ -288,14 +288,14 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
                     response.Dispose();
                     var retriable = status >= 500 || response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests;
                     var retryAfter = response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable ? RetryAfterOf(response) : null;
-                    throw new DeliveryException($"HTTP {status} {response.ReasonPhrase} from {Describe(uri)}{(retryAfter is { } wait ? $" (Retry-After {wait.TotalSeconds:0} s)" : "")}", retriable)
+                    throw new DeliveryException($"HTTP {status} {response.ReasonPhrase} from {Describe(uri)}{(retryAfter is { } wait ? $" (Retry-After {wait.TotalSeconds:0} s)" : "")}", retriable, reason: DeliveryFailureReason.Http)
                     {
                         RetryAfter = retryAfter,
                     };
             }
         }
 
-        throw new DeliveryException($"more than {MaxRedirects} redirects from {Describe(request.Source)}", retriable: false);
+        throw new DeliveryException($"more than {MaxRedirects} redirects from {Describe(request.Source)}", retriable: false, reason: DeliveryFailureReason.Source);
     }
 
     /// <summary><c>Retry-After</c> as a wait from now: seconds, or an HTTP date (a past one is no wait).</summary>

@@ -59,7 +59,7 @@ public static class DeliveryClosure
 
             if (!releases.TryGetValue(id, out var release))
             {
-                throw new ReleaseDeliveryFailedException(id, $"dependency '{id}' of '{requiredBy}' is not offered to this device");
+                throw new ReleaseDeliveryFailedException(id, $"dependency '{id}' of '{requiredBy}' is not offered to this device", DeliveryFailureReason.Prepare);
             }
 
             if (id != rootId && IsDelivered(release))

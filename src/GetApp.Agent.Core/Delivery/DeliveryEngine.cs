@@ -27,6 +27,7 @@ public sealed partial class DeliveryEngine(
     LiveSettings settings,
     DiscoveryService discovery,
     DiskSpace space,
+    DeliveryTelemetry telemetry,
     ILogger<DeliveryEngine> logger) : BackgroundService
 {
     private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(30);
@@ -166,6 +167,7 @@ public sealed partial class DeliveryEngine(
 #pragma warning restore CA1031
         {
             LogRunCrashed(run.RootId, e);
+            telemetry.Failed(run.RootId, DeliveryFailureReason.Internal);
             run.Abandoned = $"internal error: {e.Message}";
         }
         finally

@@ -22,6 +22,7 @@ public sealed partial class DeliveryRunner(
     DataDirectory dataDirectory,
     LiveSettings settings,
     DiskSpace space,
+    DeliveryTelemetry telemetry,
     TimeProvider timeProvider,
     ILogger<DeliveryRunner> logger)
 {
@@ -74,6 +75,7 @@ public sealed partial class DeliveryRunner(
             current = run.RootId;
             CheckFreeSpace(run.RootId, plans);
             progress = new DeliveryProgress(plans.SelectMany(p => p.Artifacts.Select(a => (p.Release.CatalogId, a.Spec.ItemKey, a.Spec.Size ?? 0))));
+            SeedProgress(progress, plans, root);
             await MoveAsync(run.RootId, ReleaseAction.BeginDownload, null, token).ConfigureAwait(false);
             LogDeliveryStarted(run.RootId, closure.Count, progress.TotalBytes);
             publisher = PublishProgressAsync(run.RootId, () => current, progress, publisherStop.Token);
@@ -85,7 +87,7 @@ public sealed partial class DeliveryRunner(
         }
         catch (ReleaseDeliveryFailedException failure)
         {
-            await FailAsync(run.RootId, failure.CatalogId, failure.Message).ConfigureAwait(false);
+            await FailAsync(run.RootId, failure.CatalogId, failure.Message, failure.Reason).ConfigureAwait(false);
         }
         catch (Exception e) when (DiskSpace.IsDiskFull(e))
         {
@@ -94,11 +96,12 @@ public sealed partial class DeliveryRunner(
             space.Exhausted();
             run.DiskFull = true;
             await FailAsync(run.RootId, current,
-                $"the disk is full ({space.Available()} bytes free in {dataDirectory.Root}): {e.Message}; the bytes received so far are kept, and the delivery starts again by itself once space is freed").ConfigureAwait(false);
+                $"the disk is full ({space.Available()} bytes free in {dataDirectory.Root}): {e.Message}; the bytes received so far are kept, and the delivery starts again by itself once space is freed",
+                DeliveryFailureReason.Space).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !token.IsCancellationRequested)
         {
-            await FailAsync(run.RootId, current, $"the delivery timed out after {limit.TotalMinutes:0} min (deliveryTimeoutMins)").ConfigureAwait(false);
+            await FailAsync(run.RootId, current, $"the delivery timed out after {limit.TotalMinutes:0} min (deliveryTimeoutMins)", DeliveryFailureReason.Timeout).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
@@ -133,6 +136,30 @@ public sealed partial class DeliveryRunner(
         }
     }
 
+    /// <summary>
+    /// A resumed delivery shows where it was from its first sample: the bytes already in the partial files count at once
+    /// (the downloader reports them only after re-hashing each file, one by one), and the percentage starts from what the
+    /// release showed when it stopped, never 0 % for a moment.
+    /// </summary>
+    private void SeedProgress(DeliveryProgress progress, IReadOnlyList<(ReleaseRecord Release, IReadOnlyList<PreparedArtifact> Artifacts)> plans, ReleaseRecord root)
+    {
+        foreach (var (release, artifacts) in plans)
+        {
+            var names = ArtifactFiles.Plan(artifacts.Select(a => a.Spec).ToList());
+            var dir = PartialDirOf(release.CatalogId);
+            foreach (var artifact in artifacts)
+            {
+                var partial = new FileInfo(Path.Combine(dir, names[artifact.Spec.ItemKey] + ".part"));
+                if (partial.Exists && partial.Length > 0 && (artifact.Spec.Size is not { } size || partial.Length <= size))
+                {
+                    progress.Report(release.CatalogId, artifact.Spec.ItemKey, partial.Length);
+                }
+            }
+        }
+
+        progress.StartAtLeast(root.Progress ?? 0);
+    }
+
     private async Task BringIntoDeliveryAsync(ReleaseRecord member, CancellationToken cancellationToken)
     {
         var action = member.Position switch
@@ -159,7 +186,7 @@ public sealed partial class DeliveryRunner(
             }
             catch (UpstreamException e)
             {
-                throw new ReleaseDeliveryFailedException(catalogId, $"prepare failed: {e.Message}");
+                throw new ReleaseDeliveryFailedException(catalogId, $"prepare failed: {e.Message}", DeliveryFailureReason.Prepare);
             }
 
             switch (prepared.Status)
@@ -169,13 +196,13 @@ public sealed partial class DeliveryRunner(
                     {
                         if (DeliverySources.Check(artifact.Source) is { } problem)
                         {
-                            throw new ReleaseDeliveryFailedException(catalogId, $"artifact '{artifact.Spec.ItemKey}': {problem}");
+                            throw new ReleaseDeliveryFailedException(catalogId, $"artifact '{artifact.Spec.ItemKey}': {problem}", DeliveryFailureReason.Source);
                         }
                     }
 
                     return prepared.Artifacts;
                 case PrepareStatus.Error:
-                    throw new ReleaseDeliveryFailedException(catalogId, $"prepare failed: {prepared.Error ?? "the upstream could not prepare the release"}");
+                    throw new ReleaseDeliveryFailedException(catalogId, $"prepare failed: {prepared.Error ?? "the upstream could not prepare the release"}", DeliveryFailureReason.Prepare);
                 default:
                     await Task.Delay(TimeSpan.FromSeconds(settings.Current.QueryStatusIntervalSec), timeProvider, cancellationToken).ConfigureAwait(false);
                     break;
@@ -197,7 +224,7 @@ public sealed partial class DeliveryRunner(
         var available = new DriveInfo(dataDirectory.PartialDir).AvailableFreeSpace;
         if (FreeSpaceCheck.Problem(needed, settings.Current.DeliveryStorageBufferBytes, available, dataDirectory.Root) is { } problem)
         {
-            throw new ReleaseDeliveryFailedException(rootId, problem);
+            throw new ReleaseDeliveryFailedException(rootId, problem, DeliveryFailureReason.Space);
         }
     }
 
@@ -211,7 +238,7 @@ public sealed partial class DeliveryRunner(
             if (release is not null && !isRoot && release.Position is { State: ReleaseState.Delivery, DeliveryStatus: DeliveryStatus.Error })
             {
                 // It failed in another root's run while this one waited: this root fails for the same reason (a start retries).
-                throw new ReleaseDeliveryFailedException(catalogId, release.ErrMsg ?? "its delivery failed");
+                throw new ReleaseDeliveryFailedException(catalogId, release.ErrMsg ?? "its delivery failed", DeliveryFailureReason.Other);
             }
 
             if (release is not null && !isRoot && DeliveryClosure.IsDelivered(release))
@@ -233,7 +260,7 @@ public sealed partial class DeliveryRunner(
             var started = timeProvider.GetTimestamp();
             var names = ArtifactFiles.Plan(artifacts.Select(a => a.Spec).ToList());
             var partialDir = PartialDirOf(catalogId);
-            var results = new List<(PreparedArtifact Artifact, string Partial, DownloadOutcome Outcome, string? Problem)>();
+            var results = new List<(PreparedArtifact Artifact, string Partial, DownloadOutcome Outcome, string? Problem, DeliveryFailureReason Reason)>();
             var current = artifacts.ToList();
             for (var i = 0; i < current.Count; i++)
             {
@@ -254,24 +281,24 @@ public sealed partial class DeliveryRunner(
                 }
 
                 current[i] = artifact;
-                results.Add((artifact, partial, outcome, problem ?? signatureProblem));
+                results.Add((artifact, partial, outcome, problem ?? signatureProblem, problem is null ? DeliveryFailureReason.Signature : DeliveryFailureReason.Integrity));
             }
 
             await MoveAsync(catalogId, ReleaseAction.BeginValidation, null, cancellationToken).ConfigureAwait(false);
-            foreach (var (_, _, _, problem) in results)
+            foreach (var (_, _, _, problem, reason) in results)
             {
                 if (problem is not null)
                 {
                     // Corrupt or truncated bytes are never kept, let alone moved into artsDirPath.
                     DeleteQuietly(partialDir);
                     await artifactStore.DeleteAsync(catalogId, CancellationToken.None).ConfigureAwait(false);
-                    throw new ReleaseDeliveryFailedException(catalogId, problem);
+                    throw new ReleaseDeliveryFailedException(catalogId, problem, reason);
                 }
             }
 
             var artsDir = dataDirectory.ArtifactsDirOf(catalogId);
             Directory.CreateDirectory(artsDir);
-            foreach (var (artifact, partial, _, _) in results)
+            foreach (var (artifact, partial, _, _, _) in results)
             {
                 // The partial file was fsynced when its last byte was written; the rename is atomic within the data dir.
                 File.Move(partial, Path.Combine(artsDir, names[artifact.Spec.ItemKey]), overwrite: true);
@@ -323,6 +350,11 @@ public sealed partial class DeliveryRunner(
             var observer = new DownloadObserver(
                 length =>
                 {
+                    if (length > lastLength)
+                    {
+                        telemetry.Downloaded(length - lastLength);
+                    }
+
                     lastLength = length;
                     progress.Report(catalogId, itemKey, length);
                 },
@@ -339,13 +371,15 @@ public sealed partial class DeliveryRunner(
             {
                 if (++reprepares > MaxReprepares)
                 {
-                    throw new ReleaseDeliveryFailedException(catalogId, $"artifact '{itemKey}': {expired.Message}, still after preparing the release again {MaxReprepares} times");
+                    throw new ReleaseDeliveryFailedException(catalogId, $"artifact '{itemKey}': {expired.Message}, still after preparing the release again {MaxReprepares} times",
+                        DeliveryFailureReason.ExpiredUrl);
                 }
 
                 LogSourceExpired(catalogId, itemKey);
+                telemetry.Retrying(DeliveryFailureReason.ExpiredUrl);
                 var fresh = await PrepareAsync(catalogId, cancellationToken).ConfigureAwait(false);
                 artifact = fresh.FirstOrDefault(a => a.Spec.ItemKey == itemKey)
-                    ?? throw new ReleaseDeliveryFailedException(catalogId, $"artifact '{itemKey}' is no longer part of the prepared release");
+                    ?? throw new ReleaseDeliveryFailedException(catalogId, $"artifact '{itemKey}' is no longer part of the prepared release", DeliveryFailureReason.Prepare);
             }
             catch (DeliveryException e) when (e.Retriable)
             {
@@ -358,24 +392,25 @@ public sealed partial class DeliveryRunner(
 
                 if (failures > current.DownloadRetryCount)
                 {
-                    throw new ReleaseDeliveryFailedException(catalogId, $"artifact '{itemKey}': {e.Message} (gave up after {current.DownloadRetryCount} retries)");
+                    throw new ReleaseDeliveryFailedException(catalogId, $"artifact '{itemKey}': {e.Message} (gave up after {current.DownloadRetryCount} retries)", e.Reason);
                 }
 
                 var delay = RetryBackoff.WithRetryAfter(
                     RetryBackoff.Delay(current.DeliveryRetryDelaySecs, Math.Max(1, failures), Random.Shared.NextDouble()), e.RetryAfter);
                 LogRetrying(catalogId, itemKey, e.Message, delay.TotalSeconds);
+                telemetry.Retrying(e.Reason);
                 await Task.Delay(delay, timeProvider, cancellationToken).ConfigureAwait(false);
             }
             catch (NotEnoughSpaceException e)
             {
                 // The bytes received are good: kept for a start once there is room.
-                throw new ReleaseDeliveryFailedException(catalogId, $"artifact '{itemKey}': {e.Message}");
+                throw new ReleaseDeliveryFailedException(catalogId, $"artifact '{itemKey}': {e.Message}", DeliveryFailureReason.Space);
             }
             catch (DeliveryException e) when (!DiskSpace.IsDiskFull(e))
             {
                 DeleteQuietly(partial);
                 await artifactStore.ClearValidatorAsync(catalogId, itemKey, CancellationToken.None).ConfigureAwait(false);
-                throw new ReleaseDeliveryFailedException(catalogId, $"artifact '{itemKey}': {e.Message}");
+                throw new ReleaseDeliveryFailedException(catalogId, $"artifact '{itemKey}': {e.Message}", e.Reason);
             }
             catch (OperationCanceledException)
             {
@@ -416,7 +451,7 @@ public sealed partial class DeliveryRunner(
         void Publish()
         {
             var (percent, eta) = progress.Sample(timeProvider.GetTimestamp(), timeProvider.TimestampFrequency);
-            releases.Progress.Set(rootId, percent, eta);
+            releases.Progress.Set(rootId, percent, eta, new TransferRate(progress.DoneBytes, progress.TotalBytes, Math.Round(progress.BytesPerSecond)));
             var member = current();
             if (member != rootId)
             {
@@ -436,9 +471,15 @@ public sealed partial class DeliveryRunner(
         }
     }
 
-    private async Task FailAsync(string rootId, string failedId, string message)
+    private async Task FailAsync(string rootId, string failedId, string message, DeliveryFailureReason reason)
     {
         LogDeliveryFailed(failedId, message);
+        telemetry.Failed(failedId, reason);
+        if (failedId != rootId)
+        {
+            telemetry.Failed(rootId, reason, countAgain: false);
+        }
+
         await releases.MoveAsync(failedId, ReleaseAction.FailDelivery, new ReleaseChange { ErrMsg = message }, CancellationToken.None).ConfigureAwait(false);
         if (failedId != rootId)
         {

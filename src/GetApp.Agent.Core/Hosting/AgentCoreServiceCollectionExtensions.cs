@@ -2,6 +2,7 @@ using GetApp.Agent.Core.Delivery;
 using GetApp.Agent.Core.Deploy;
 using GetApp.Agent.Core.Device;
 using GetApp.Agent.Core.Discovery;
+using GetApp.Agent.Core.Events;
 using GetApp.Agent.Core.Releases;
 using GetApp.Agent.Core.Settings;
 using GetApp.Agent.Core.Storage;
@@ -35,6 +36,7 @@ public static class AgentCoreServiceCollectionExtensions
         services.AddGetAppServerUpstream(options);
         services.TryAddSingleton<IUpstream>(_ => options.CatalogDir is { } dir ? new OfflineCatalogUpstream(dir) : new NoUpstream());
         services.AddSingleton<DiscoveryService>();
+        services.AddEventsAndHealth();
         services.AddSingleton<IHostedService, DiscoveryScheduler>();
         services.AddDeliveryEngine();
         services.AddDeployEngine();

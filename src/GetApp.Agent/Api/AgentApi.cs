@@ -12,6 +12,9 @@ internal static class AgentApi
         app.MapDeliveryApi();
         app.MapDeployApi();
         app.MapDeviceApi();
+        app.MapEventsApi();
+        app.MapAgentStatusApi();
+        app.MapHealthApi();
         app.MapOpenApiDocument();
         return app;
     }

@@ -173,6 +173,7 @@ public sealed partial class GetAppServerClient : IDisposable
             }
         }
 
+        _connection.Unreachable(last!);
         throw new UpstreamException($"GetApp server unreachable ({operation}): {last!.Message} [{last.Url}]");
     }
 
