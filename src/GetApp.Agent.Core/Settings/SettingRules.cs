@@ -40,6 +40,9 @@ internal static class SettingRules
         ["orchSysinfoCheckMins"] = new(Kind.Integer, 1, 10_000),
         ["discoveryPeriodicIntervalMin"] = new(Kind.Integer, 1, 100_000),
         ["queryStatusIntervalSec"] = new(Kind.Integer, 1, 3600),
+        ["parentCacheMaxBytes"] = new(Kind.Integer, 0, long.MaxValue),
+        ["parentReportsMax"] = new(Kind.Integer, 100, 10_000_000),
+        ["parentInactiveDeviceHours"] = new(Kind.Integer, 1, 24 * 366),
     };
 
     public static IEnumerable<string> Names => Rules.Keys;

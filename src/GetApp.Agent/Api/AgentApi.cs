@@ -12,6 +12,9 @@ internal static class AgentApi
         app.MapDeliveryApi();
         app.MapDeployApi();
         app.MapDeviceApi();
+        app.MapParentApi();
+        app.MapArtifactsApi();
+        app.MapCdnApi();
         app.MapOpenApiDocument();
         return app;
     }

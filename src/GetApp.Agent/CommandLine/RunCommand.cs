@@ -24,11 +24,18 @@ internal static class RunCommand
             Description = "PEM public key every artifact must carry a valid cosign signature for (env GETAPP_COSIGN_PUBLIC_KEY; default <data-dir>/cosign.pub if present).",
         };
 
-        var command = new Command("run", "Run the agent daemon.") { urls, dataDir, catalog, upstream, secret, cosign };
+        var childrenSecret = new Option<string>("--children-secret")
+        {
+            Description = "Secret(s) child agents send as Device-Auth to this agent's server routes, comma-separated; they open no other route " +
+                "(env GETAPP_CHILDREN_SECRET; default: the device secret).",
+        };
+
+        var command = new Command("run", "Run the agent daemon.") { urls, dataDir, catalog, upstream, secret, cosign, childrenSecret };
         command.SetAction(async (result, cancellationToken) =>
         {
             var values = new CommandLineValues(
-                result.GetValue(urls), result.GetValue(dataDir), result.GetValue(catalog), result.GetValue(upstream), result.GetValue(secret), result.GetValue(cosign));
+                result.GetValue(urls), result.GetValue(dataDir), result.GetValue(catalog), result.GetValue(upstream), result.GetValue(secret), result.GetValue(cosign),
+                result.GetValue(childrenSecret));
             return await RunAsync(values, cancellationToken).ConfigureAwait(false);
         });
         return command;

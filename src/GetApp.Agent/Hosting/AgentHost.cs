@@ -44,7 +44,7 @@ internal static partial class AgentHost
         var app = builder.Build();
         app.UseMiddleware<AppErrorMiddleware>();
         app.UseStatusCodePages(AppErrorMiddleware.WriteStatusCodePageAsync);
-        if (RequiresDeviceAuth(options))
+        if (DeviceAuthMiddleware.IsNeeded(options))
         {
             app.UseMiddleware<DeviceAuthMiddleware>();
         }

@@ -24,6 +24,7 @@ internal static class AgentOptionsResolver
             UpstreamUrls = upstream is null ? [] : Split(upstream),
             DeviceSecret = cli.DeviceSecret ?? Env("GETAPP_DEVICE_SECRET", "DEVICE_SECRET") ?? section["DeviceSecret"],
             CosignPublicKey = cli.CosignPublicKey ?? Env("GETAPP_COSIGN_PUBLIC_KEY") ?? section["CosignPublicKey"],
+            ChildrenSecrets = (cli.ChildrenSecret ?? Env("GETAPP_CHILDREN_SECRET") ?? section["ChildrenSecret"]) is { } children ? Split(children) : [],
         };
     }
 
@@ -47,4 +48,5 @@ internal static class AgentOptionsResolver
 
 /// <summary>What the <c>run</c> command line said (null = not given).</summary>
 internal sealed record CommandLineValues(
-    string? Urls, string? DataDir, string? Catalog, IReadOnlyList<string>? Upstream, string? DeviceSecret, string? CosignPublicKey = null);
+    string? Urls, string? DataDir, string? Catalog, IReadOnlyList<string>? Upstream, string? DeviceSecret, string? CosignPublicKey = null,
+    string? ChildrenSecret = null);
