@@ -30,6 +30,7 @@ public sealed partial class ChildCache(
 {
     private readonly ConcurrentDictionary<string, int> _serving = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _lastTouched = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _lastWritten = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _evicting = new(1, 1);
 
     private CancellationTokenSource _stopping = new();
@@ -70,6 +71,7 @@ public sealed partial class ChildCache(
     /// <summary>Notes that a child's request made this agent fetch the release (kept once delivered, for eviction and the status view).</summary>
     public async Task RecordFetchAsync(string catalogId, string requestedBy, CancellationToken cancellationToken)
     {
+        _lastTouched[catalogId] = timeProvider.GetUtcNow();
         var now = ChildRegistry.Text(timeProvider.GetUtcNow());
         await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
@@ -81,16 +83,17 @@ public sealed partial class ChildCache(
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Marks the release as used now (LRU order); written at most every few seconds per release.</summary>
+    /// <summary>Marks the release as used now (LRU order): at once in memory, in the database at most every few seconds per release.</summary>
     public async Task TouchAsync(string catalogId, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
-        if (_lastTouched.TryGetValue(catalogId, out var last) && now - last < TimeSpan.FromSeconds(5))
+        _lastTouched[catalogId] = now;
+        if (_lastWritten.TryGetValue(catalogId, out var last) && now - last < TimeSpan.FromSeconds(5))
         {
             return;
         }
 
-        _lastTouched[catalogId] = now;
+        _lastWritten[catalogId] = now;
         await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = "UPDATE child_cache SET last_used_at = $now WHERE catalog_id = $id;";
@@ -197,12 +200,14 @@ public sealed partial class ChildCache(
     {
         await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT catalog_id, requested_by, fetched_at, last_used_at FROM child_cache ORDER BY last_used_at;";
+        command.CommandText = "SELECT catalog_id, requested_by, fetched_at, last_used_at FROM child_cache;";
         var rows = new List<(string, string, DateTimeOffset, DateTimeOffset)>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            rows.Add((reader.GetString(0), reader.GetString(1), Parse(reader.GetString(2)), Parse(reader.GetString(3))));
+            var id = reader.GetString(0);
+            var used = Parse(reader.GetString(3));
+            rows.Add((id, reader.GetString(1), Parse(reader.GetString(2)), _lastTouched.TryGetValue(id, out var touched) && touched > used ? touched : used));
         }
 
         return rows;
