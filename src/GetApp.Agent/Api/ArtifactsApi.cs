@@ -78,7 +78,12 @@ internal static class ArtifactsApi
         response.Headers.CacheControl = "no-transform";
         if (range.Kind == ByteRangeKind.Unsatisfiable)
         {
-            response.Headers.ContentRange = $"bytes */{length}";
+            // The AppError writer starts from a clean response: Content-Range is added as it starts.
+            response.OnStarting(() =>
+            {
+                response.Headers.ContentRange = $"bytes */{length}";
+                return Task.CompletedTask;
+            });
             await AppErrorMiddleware.WriteAsync(context, StatusCodes.Status416RangeNotSatisfiable, "RangeNotSatisfiable",
                 $"the range '{request.Headers.Range}' is outside the file ({length} bytes)").ConfigureAwait(false);
             return;
