@@ -29,16 +29,22 @@ public class ParentEndToEndTests(ITestOutputHelper output)
         server.AddRelease(App, isPush: true, files: Installable(2_000_000), executable: "install.sh", metadata: AutoDeploy);
         using var dirs = new TempDirectory("getapp-site");
         await using var parent = await StartAsync(dirs.Combine("parent"), server.BaseUrl, "parent-1");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var children = await Task.WhenAll(Enumerable.Range(1, 3).Select(i => StartAsync(dirs.Combine($"child-{i}"), Url(parent), $"child-{i}")));
         try
         {
+            output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: children started");
             foreach (var child in children)
             {
                 await WaitForAsync(child, App, s => s.State == ReleaseState.Installed, TimeSpan.FromSeconds(90));
             }
 
+            output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: installed on every child");
+
             await server.WaitForAsync(s => Enumerable.Range(1, 3).All(i => Statuses(ForDevice(s.DeployReports, $"child-{i}"), App, "deployStatus").LastOrDefault() == "Done"),
                 "every child's deploy Done", TimeSpan.FromSeconds(60));
+            output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: every report on the server");
+            output.WriteLine(children[0].Output);
             for (var i = 1; i <= 3; i++)
             {
                 AssertDeliveredInOrder(server, $"child-{i}", App);
