@@ -46,47 +46,59 @@ public sealed partial class ParentDeliveries(
             return new PrepareAnswer(await RemoteAsync(catalogId, cancellationToken).ConfigureAwait(false));
         }
 
+        ReleaseRecord? holding = null;
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var release = await releases.FindAsync(catalogId, cancellationToken).ConfigureAwait(false);
             if (release is not null && HeldArtifacts.IsHeld(release))
             {
-                if (await held.ListAsync(release, withHashes: true, cancellationToken).ConfigureAwait(false) is { } artifacts)
-                {
-                    await cache.TouchAsync(catalogId, cancellationToken).ConfigureAwait(false);
-                    return new PrepareAnswer(Done(catalogId, artifacts, baseUrl));
-                }
-
-                // Held, but an installer moved or changed its files: they cannot be served from here, the upstream's can.
-                LogFilesGone(catalogId);
-                return new PrepareAnswer(await RemoteAsync(catalogId, cancellationToken).ConfigureAwait(false));
+                holding = release;
             }
-
-            if (release?.Position is { State: ReleaseState.Delivery } position)
+            else
             {
-                if (position.DeliveryStatus is DeliveryStatus.Start or DeliveryStatus.InProgress or DeliveryStatus.Pause)
-                {
-                    return new PrepareAnswer(Pending(catalogId, "inProgress", release.Progress ?? releases.Progress.Get(catalogId)?.Progress));
-                }
-
-                if (isPoll)
-                {
-                    return new PrepareAnswer(Error(catalogId, $"this parent could not fetch '{catalogId}': {release.ErrMsg ?? "its delivery was cancelled"}"));
-                }
+                return await DecideAsync(catalogId, deviceId, release, isPoll, cancellationToken).ConfigureAwait(false);
             }
-
-            if (isPoll)
-            {
-                return new PrepareAnswer(null, $"nothing is being prepared for '{catalogId}'; POST prepareDelivery first");
-            }
-
-            return new PrepareAnswer(await FetchAsync(catalogId, deviceId, release, cancellationToken).ConfigureAwait(false));
         }
         finally
         {
             _gate.Release();
         }
+
+        // Outside the gate: hashing a large file the first time must not hold back other children's preparations.
+        if (await held.ListAsync(holding, withHashes: true, cancellationToken).ConfigureAwait(false) is { } artifacts)
+        {
+            await cache.TouchAsync(catalogId, cancellationToken).ConfigureAwait(false);
+            return new PrepareAnswer(Done(catalogId, artifacts, baseUrl));
+        }
+
+        // Held, but an installer moved or changed its files: they cannot be served from here, the upstream's can.
+        LogFilesGone(catalogId);
+        return new PrepareAnswer(await RemoteAsync(catalogId, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>For a release not held here: report where its fetch stands, or start one (never for a poll).</summary>
+    private async Task<PrepareAnswer> DecideAsync(string catalogId, string deviceId, ReleaseRecord? release, bool isPoll, CancellationToken cancellationToken)
+    {
+        if (release?.Position is { State: ReleaseState.Delivery } position)
+        {
+            if (position.DeliveryStatus is DeliveryStatus.Start or DeliveryStatus.InProgress or DeliveryStatus.Pause)
+            {
+                return new PrepareAnswer(Pending(catalogId, "inProgress", releases.Progress.Get(catalogId)?.Progress ?? release.Progress));
+            }
+
+            if (isPoll)
+            {
+                return new PrepareAnswer(Error(catalogId, $"this parent could not fetch '{catalogId}': {release.ErrMsg ?? "its delivery was cancelled"}"));
+            }
+        }
+
+        if (isPoll)
+        {
+            return new PrepareAnswer(null, $"nothing is being prepared for '{catalogId}'; POST prepareDelivery first");
+        }
+
+        return new PrepareAnswer(await FetchAsync(catalogId, deviceId, release, cancellationToken).ConfigureAwait(false));
     }
 
     private async Task<PrepareDeliveryResDto> FetchAsync(string catalogId, string deviceId, ReleaseRecord? release, CancellationToken cancellationToken)
@@ -98,14 +110,16 @@ public sealed partial class ParentDeliveries(
 
         for (var attempt = 0; ; attempt++)
         {
+            var description = release?.Release;
             if (release is null)
             {
-                var offered = await registry.FindOfferedReleaseAsync(catalogId, deviceId, cancellationToken).ConfigureAwait(false);
-                await AddForChildrenAsync(catalogId, offered ?? new JsonObject { ["id"] = catalogId }, cancellationToken).ConfigureAwait(false);
+                description = await registry.FindOfferedReleaseAsync(catalogId, deviceId, cancellationToken).ConfigureAwait(false) ?? new JsonObject { ["id"] = catalogId };
+                await AddForChildrenAsync(catalogId, (JsonObject)description.DeepClone(), cancellationToken).ConfigureAwait(false);
             }
 
             await cache.RecordFetchAsync(catalogId, deviceId, cancellationToken).ConfigureAwait(false);
-            var size = release?.Release["size"] is JsonValue v && v.TryGetValue<long>(out var s) ? s : 0;
+            // Room for it first, when the upstream said how big it is.
+            var size = description?["size"] is JsonValue v && v.TryGetValue<double>(out var s) ? (long)s : 0;
             await cache.EvictAsync(size, keep: catalogId, cancellationToken).ConfigureAwait(false);
             var started = await engine.StartDeliveryAsync(catalogId, cancellationToken).ConfigureAwait(false);
             if (started.Succeeded)

@@ -140,6 +140,33 @@ public class ParentEndToEndTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task ChildKilledMidDownloadFromTheParent_ResumesFromItsBytesOnDisk_AfterItsRestart()
+    {
+        const string Big = "8.mid@1.0.0";
+        const long Size = 64L * 1024 * 1024;
+        using var dirs = new TempDirectory("getapp-site");
+        using var catalog = new TestCatalog();
+        var sha = WriteRandomFile(Path.Combine(catalog.Path, "files", "mid.bin"), Size);
+        catalog.AddRaw(CatalogEntries.Http(Big, [("mid.bin", "files/mid.bin", Size, sha)], isPush: true)).Write();
+        await using var parent = await AgentProcess.StartAsync(dirs.Combine("parent"), ["--catalog", catalog.Path], Env("parent-1"));
+        await using var relay = new TcpRelay(parent.BaseAddress.Port) { ThrottleBytesPerSecond = 8L * 1024 * 1024 };
+        await WaitForAsync(parent, Big, s => s.State == ReleaseState.Downloaded, TimeSpan.FromSeconds(60));
+
+        await using (var first = await StartAsync(dirs.Combine("child"), relay.BaseUrl, "child-1"))
+        {
+            await WaitForAsync(first, Big, s => s.Progress >= 50, TimeSpan.FromSeconds(60));
+            await first.KillAsync();
+        }
+
+        relay.ThrottleBytesPerSecond = null;
+        await using var second = await StartAsync(dirs.Combine("child"), relay.BaseUrl, "child-1");
+        var done = await WaitForAsync(second, Big, s => s.State == ReleaseState.Downloaded, TimeSpan.FromSeconds(60));
+        Assert.Equal(sha, Sha256Of(Path.Combine(done.ArtsDirPath!, "mid.bin")));
+        output.WriteLine($"{relay.DownstreamBytes} bytes fetched from the parent for a {Size}-byte artifact");
+        Assert.True(relay.DownstreamBytes <= Size * 1.05, $"the child fetched {relay.DownstreamBytes} bytes for a {Size}-byte artifact");
+    }
+
+    [Fact]
     public async Task TwoHops_ServerParentParentChild_DeliverAndReport()
     {
         await using var server = await GetAppServerDouble.StartAsync(secret: Secret);
