@@ -25,7 +25,8 @@ public sealed partial class ChildDiscovery(
     TimeProvider timeProvider,
     ILogger<ChildDiscovery> logger,
     GetAppServerClient? client = null,
-    GetAppServerConnection? connection = null)
+    GetAppServerConnection? connection = null,
+    ServerClock? serverClock = null)
 {
     private const string DiscoverPath = "/api/v2/device/discover/component";
     private static readonly string[] DiscoveryTypes = ["get-app", "get-map", "mTls"];
@@ -50,7 +51,7 @@ public sealed partial class ChildDiscovery(
             timeout.CancelAfter(options.RelayTimeout);
             try
             {
-                var answer = await client.SendAsync("child discovery", HttpMethod.Post, DiscoverPath, Encoding.UTF8.GetBytes(message.ToJsonString()), timeout.Token).ConfigureAwait(false);
+                var answer = await client.SendAsync("child discovery", HttpMethod.Post, DiscoverPath, Encoding.UTF8.GetBytes(Relayed(message).ToJsonString()), timeout.Token).ConfigureAwait(false);
                 if (answer.IsSuccess && Parse(answer.Body) is JsonObject offering)
                 {
                     await registry.SaveOfferingAsync(facts.DeviceId, offering.ToJsonString(), cancellationToken).ConfigureAwait(false);
@@ -226,6 +227,24 @@ public sealed partial class ChildDiscovery(
             Text(message["platform"]?["platformId"]) ?? Text(data?["platformId"]),
             data?.DeepClone() as JsonObject,
             components);
+    }
+
+    /// <summary>
+    /// The child's message as it goes upstream: unchanged but for its snapshot dates, moved into the upstream's clock
+    /// (upper bound: the server applies the child's components only when its snapshotDate is later than the last one it
+    /// stored, and the child built it in this agent's clock).
+    /// </summary>
+    private JsonObject Relayed(JsonObject message)
+    {
+        if (serverClock is null)
+        {
+            return message;
+        }
+
+        var relayed = (JsonObject)message.DeepClone();
+        ChildTimes.Convert(relayed, ["snapshotDate"], serverClock.ToServerUpperBound);
+        ChildTimes.Convert(relayed["deviceData"] as JsonObject, ["snapshotDate"], serverClock.ToServerUpperBound);
+        return relayed;
     }
 
     /// <summary>True while the upstream's last failure (network or 5xx) is newer than its last success and recent: children are answered at once.</summary>

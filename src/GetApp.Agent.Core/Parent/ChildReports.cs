@@ -7,6 +7,7 @@ using GetApp.Agent.Core.Releases;
 using GetApp.Agent.Core.Reporting;
 using GetApp.Agent.Core.Settings;
 using GetApp.Agent.Core.Storage;
+using GetApp.Agent.Core.Upstream.GetAppServer;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
@@ -25,7 +26,8 @@ public sealed partial class ChildReports(
     LiveSettings settings,
     TimeProvider timeProvider,
     ILogger<ChildReports> logger,
-    ReportOutbox? outbox = null)
+    ReportOutbox? outbox = null,
+    ServerClock? serverClock = null)
 {
     /// <summary>The <c>device</c> table key counting children's reports dropped because the outbox was full.</summary>
     public const string DroppedKey = "parent.reports.dropped";
@@ -33,6 +35,8 @@ public sealed partial class ChildReports(
     private static readonly string[] DeliveryStatuses = ["Start", "Done", "Error", "Cancelled", "Pause", "Continue", "Download", "Deleted"];
     private static readonly string[] DeployStatuses = ["Start", "Done", "Installing", "Continue", "Pause", "Cancelled", "Error", "Uninstall"];
     private static readonly string[] ItemTypes = ["software", "map", "cache", "config"];
+    private static readonly string[] DeliveryDates = ["downloadStart", "downloadStop", "downloadDone", "currentTime"];
+    private static readonly string[] DeployDates = ["deployStart", "deployStop", "deployDone", "currentTime"];
 
     private readonly SemaphoreSlim _writeLock = new(1, 1);
 
@@ -49,6 +53,12 @@ public sealed partial class ChildReports(
             return problems;
         }
 
+        // Into the upstream's clock (see ChildTimes), before the order of this child's reports is kept.
+        if (serverClock is not null)
+        {
+            ChildTimes.Convert(report, kind == ReportKind.Deploy ? DeployDates : DeliveryDates, serverClock.ToServer);
+        }
+
         var deviceId = report["deviceId"]!.GetValue<string>();
         var catalogId = report["catalogId"]!.GetValue<string>();
         var status = report[kind == ReportKind.Deploy ? "deployStatus" : "deliveryStatus"]!.GetValue<string>();
@@ -57,12 +67,12 @@ public sealed partial class ChildReports(
         {
             await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
             await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            var now = timeProvider.GetUtcNow();
+            var now = serverClock?.Now ?? timeProvider.GetUtcNow();
             await ChildRegistry.TouchAsync(connection, transaction, deviceId, address, now, cancellationToken).ConfigureAwait(false);
             var (known, lastDelivery, lastDeploy) = await ChildRegistry.FindReleaseAsync(connection, transaction, deviceId, catalogId, cancellationToken).ConfigureAwait(false);
 
             var last = kind == ReportKind.Deploy ? lastDeploy : lastDelivery;
-            var currentTime = NextCurrentTime(report["currentTime"] is JsonValue given ? ParseDate(given.GetValue<string>()) : null, last is null ? null : ParseDate(last), now);
+            var currentTime = NextCurrentTime(report["currentTime"] is JsonValue given ? ChildTimes.Parse(given.GetValue<string>()) : null, last is null ? null : ChildTimes.Parse(last), now);
             report["currentTime"] = UtcDateTimeOffsetConverter.ToWire(currentTime);
             var wireTime = UtcDateTimeOffsetConverter.ToWire(currentTime);
 
@@ -179,12 +189,9 @@ public sealed partial class ChildReports(
             problems.Add($"type must be one of the following values: {string.Join(", ", ItemTypes)}");
         }
 
-        string[] dates = kind == ReportKind.Deploy
-            ? ["deployStart", "deployStop", "deployDone", "currentTime"]
-            : ["downloadStart", "downloadStop", "downloadDone", "currentTime"];
-        foreach (var name in dates)
+        foreach (var name in kind == ReportKind.Deploy ? DeployDates : DeliveryDates)
         {
-            if (report[name] is { } value && !(value is JsonValue v && v.TryGetValue<string>(out var text) && ParseDate(text) is not null))
+            if (report[name] is { } value && !(value is JsonValue v && v.TryGetValue<string>(out var text) && ChildTimes.Parse(text) is not null))
             {
                 problems.Add($"{name} must be a valid ISO 8601 date string");
             }
@@ -252,9 +259,6 @@ public sealed partial class ChildReports(
     private static double? Number(JsonObject report, string name) =>
         report[name] is JsonValue v && v.GetValueKind() == JsonValueKind.Number ? v.GetValue<double>() : null;
 
-    private static DateTimeOffset? ParseDate(string text) =>
-        text.Length >= 10 && text[4] == '-' && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var value)
-            ? value : null;
 
     [LoggerMessage(EventId = 6001, Level = LogLevel.Warning, Message = "{Count} of the children's oldest reports were dropped: more than {Max} were waiting for the upstream (parentReportsMax)")]
     private partial void LogDropped(int count, int max);

@@ -61,10 +61,33 @@ public class ChildReportsTests
         Assert.Equal(HttpStatusCode.Created, second.StatusCode);
 
         await server.WaitForAsync(s => ForDevice(s.DeliveryReports, "child-z").Count() == 2, "both reports");
-        var times = ForDevice(server.DeliveryReports, "child-z").Select(r => r["currentTime"]!.GetValue<string>()).ToList();
-        Assert.Equal(["2026-06-01T12:00:00.000Z", "2026-06-01T12:00:00.001Z"], times);
+        // Moved into the server's clock by the parent's estimate of the offset (under a second on loopback), then kept rising.
+        var times = ForDevice(server.DeliveryReports, "child-z").Select(r => DateTimeOffset.Parse(r["currentTime"]!.GetValue<string>(), CultureInfo.InvariantCulture)).ToList();
+        Assert.InRange(times[0], later.AddSeconds(-1.5), later.AddSeconds(1.5));
+        Assert.Equal(times[0].AddMilliseconds(1), times[1]);
         Assert.Empty(server.IgnoredReports);
         Assert.Equal(50, ForDevice(server.DeliveryReports, "child-z").Last()["downloadData"]!.GetValue<double>());
+    }
+
+    [Fact]
+    public async Task ServerClockAhead_ChildrensTimesAreRelayedInTheServersClock_SoItsDiscoveriesAndReportsCount()
+    {
+        await using var server = await GetAppServerDouble.StartAsync();
+        server.ClockOffset = TimeSpan.FromHours(2);
+        server.AddRelease(App, isPush: true, files: Files("app.bin", 100_000));
+        await using var parent = await StartParentAsync(server);
+        await using var child = await StartChildAsync(parent, "child-1");
+        await child.WaitForAsync(App, s => s.State == ReleaseState.Downloaded, TimeSpan.FromSeconds(60));
+        (await child.Client.PostAsync("/api/v2/triggers/discover-component", null)).EnsureSuccessStatusCode();
+
+        // Built in the parent's clock, two hours behind the server's: relayed as they were, the second discovery's
+        // components would be ignored (not later than what the server stored) and the reports would be two hours old.
+        var discoveries = server.DiscoveryMessages.Where(m => m.DeviceId == "child-1").ToList();
+        Assert.Equal(2, discoveries.Count);
+        Assert.All(discoveries, d => Assert.True(d.Applied, $"snapshotDate {d.SentSnapshotDate:O} vs stored {d.SnapshotDate:O}"));
+        await server.WaitForAsync(s => Statuses(ForDevice(s.DeliveryReports, "child-1"), App, "deliveryStatus").LastOrDefault() == "Done", "the child's Done");
+        var done = ForDevice(server.DeliveryReports, "child-1").Last();
+        Assert.InRange(DateTimeOffset.Parse(done["currentTime"]!.GetValue<string>(), CultureInfo.InvariantCulture), server.ServerNow.AddMinutes(-2), server.ServerNow.AddSeconds(5));
     }
 
     [Theory]

@@ -122,4 +122,45 @@ public class GetAppServerContractTests
         Assert.Equal(PrepareStatus.Error, prepared.Status);
         Assert.Contains(url, prepared.Error);
     }
+
+    [Fact]
+    public void PrepareDeliveryAnswer_DoneWithNoArtifacts_IsABundleWithNothingToFetch()
+    {
+        var result = JsonSerializer.Deserialize("""{"catalogId":"20.kit@1.0.0","status":"done","artifacts":[]}""", GetAppServerJsonContext.Default.PrepareDeliveryResDto)!;
+
+        var prepared = GetAppServerUpstream.Interpret("20.kit@1.0.0", result, "http://server");
+
+        Assert.Equal(PrepareStatus.Done, prepared.Status);
+        Assert.Empty(prepared.Artifacts);
+    }
+
+    [Fact]
+    public void DiscoveryMessage_General_HasTheServersSectionAndFieldNames()
+    {
+        var json = Json(new DiscoveryMessageV2Dto
+        {
+            Id = "dev-1",
+            DiscoveryType = ServerWire.DiscoveryTypeGetApp,
+            General = new GeneralDiscoveryDto(new PersonalDiscoveryDto("pump-7"), new SituationalDiscoveryDto("1000", 80, new GeoLocationDto("32.1", "34.8", null)),
+                new PhysicalDiscoveryDto { Id = "dev-1", Os = "linux", Mac = "aa:bb:cc:dd:ee:ff", Ip = "10.0.0.1", SerialNumber = "SN-1" }),
+            SoftwareData = new DiscoverySoftwareV2Dto([]),
+        }, GetAppServerJsonContext.Default.DiscoveryMessageV2Dto);
+
+        Assert.Equal(
+            """{"personalDevice":{"name":"pump-7"},"situationalDevice":{"availableStorage":"1000","power":80,"location":{"lat":"32.1","long":"34.8"}},"physicalDevice":{"ID":"dev-1","OS":"linux","MAC":"aa:bb:cc:dd:ee:ff","IP":"10.0.0.1","serialNumber":"SN-1"}}""",
+            json["general"]!.ToJsonString());
+    }
+
+    [Fact]
+    public void DeliveryStatusDto_State_FollowsTheStatusAndIsIntegerValued()
+    {
+        var json = Json(new DeliveryStatusDto
+        {
+            DeviceId = "dev-1", CatalogId = "7.app@1.0.0", ItemKey = "7.app@1.0.0", DeliveryStatus = "Done", State = "Done", Type = "software",
+            BitNumber = int.MaxValue, DownloadEstimateTime = 0, CurrentTime = Time,
+        }, GetAppServerJsonContext.Default.DeliveryStatusDto);
+
+        Assert.Equal(["deviceId", "catalogId", "itemKey", "deliveryStatus", "state", "type", "bitNumber", "downloadEstimateTime", "currentTime"], json.Select(p => p.Key));
+        Assert.Equal("2147483647", json["bitNumber"]!.ToJsonString());
+    }
 }
