@@ -17,8 +17,8 @@ namespace GetApp.Agent.Core.Parent;
 /// Store-and-forward of children's status reports (<c>updateDownloadStatus</c>, <c>updateDeployStatus</c>): each report
 /// is checked as the GetApp server checks it, then, in one transaction, the child's registry entry is updated and the
 /// report is queued in the outbox, tagged with the child's device id. The outbox sender forwards it in order with this
-/// agent's own reports. <c>currentTime</c> is kept strictly increasing per child and release (the server ignores a report
-/// that is not later than the last one it stored). Children's reports waiting in the outbox are bounded by
+/// agent's own reports. <c>currentTime</c> is moved into the upstream's clock and kept strictly increasing per child and
+/// release (the server ignores a report that is not later than the last one it stored). Children's reports waiting in the outbox are bounded by
 /// <c>parentReportsMax</c>: beyond it the oldest are dropped and counted.
 /// </summary>
 public sealed partial class ChildReports(
@@ -71,8 +71,10 @@ public sealed partial class ChildReports(
             await ChildRegistry.TouchAsync(connection, transaction, deviceId, address, now, cancellationToken).ConfigureAwait(false);
             var (known, lastDelivery, lastDeploy) = await ChildRegistry.FindReleaseAsync(connection, transaction, deviceId, catalogId, cancellationToken).ConfigureAwait(false);
 
-            var last = kind == ReportKind.Deploy ? lastDeploy : lastDelivery;
-            var currentTime = NextCurrentTime(report["currentTime"] is JsonValue given ? ChildTimes.Parse(given.GetValue<string>()) : null, last is null ? null : ChildTimes.Parse(last), now);
+            // One floor for both kinds: the child's own reports of a release only go forward in time, and so do they here
+            // (the offset into the upstream's clock may move a little between two reports).
+            var last = Later(lastDelivery is null ? null : ChildTimes.Parse(lastDelivery), lastDeploy is null ? null : ChildTimes.Parse(lastDeploy));
+            var currentTime = NextCurrentTime(report["currentTime"] is JsonValue given ? ChildTimes.Parse(given.GetValue<string>()) : null, last, now);
             report["currentTime"] = UtcDateTimeOffsetConverter.ToWire(currentTime);
             var wireTime = UtcDateTimeOffsetConverter.ToWire(currentTime);
 
@@ -247,6 +249,8 @@ public sealed partial class ChildReports(
         await DeviceTable.SetAsync(connection, transaction, DroppedKey, total.ToString(CultureInfo.InvariantCulture), cancellationToken).ConfigureAwait(false);
         return excess;
     }
+
+    private static DateTimeOffset? Later(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;
 
     private static void RequireText(JsonObject report, string name, List<string> problems)
     {

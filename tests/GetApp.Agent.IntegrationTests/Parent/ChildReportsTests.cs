@@ -83,7 +83,7 @@ public class ChildReportsTests
         // Built in the parent's clock, two hours behind the server's: relayed as they were, the second discovery's
         // components would be ignored (not later than what the server stored) and the reports would be two hours old.
         var discoveries = server.DiscoveryMessages.Where(m => m.DeviceId == "child-1").ToList();
-        Assert.Equal(2, discoveries.Count);
+        Assert.True(discoveries.Count >= 2, $"{discoveries.Count} discoveries of child-1"); // the child may also send one again itself
         Assert.All(discoveries, d => Assert.True(d.Applied, $"snapshotDate {d.SentSnapshotDate:O} vs stored {d.SnapshotDate:O}"));
         await server.WaitForAsync(s => Statuses(ForDevice(s.DeliveryReports, "child-1"), App, "deliveryStatus").LastOrDefault() == "Done", "the child's Done");
         var done = ForDevice(server.DeliveryReports, "child-1").Last();
