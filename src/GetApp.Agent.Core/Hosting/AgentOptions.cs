@@ -36,6 +36,24 @@ public sealed record AgentOptions
     /// </summary>
     public string? CosignPublicKey { get; init; }
 
+    /// <summary>
+    /// A PEM certificate (and <see cref="HttpsKey"/>, its PEM private key) for <c>https://</c> URLs in <see cref="Urls"/>
+    /// (<c>--https-certificate</c>, <c>GETAPP_HTTPS_CERTIFICATE</c>); a PEM file holding both needs no key file.
+    /// </summary>
+    public string? HttpsCertificate { get; init; }
+
+    /// <summary>The certificate's PEM private key (<c>--https-key</c>, <c>GETAPP_HTTPS_KEY</c>).</summary>
+    public string? HttpsKey { get; init; }
+
+    /// <summary>
+    /// Log levels (<c>--log-level</c>, <c>GETAPP_LOG_LEVEL</c>): <c>information</c> by default; a level, and/or
+    /// <c>component=level</c> pairs, comma-separated (e.g. <c>warning,delivery=debug</c>).
+    /// </summary>
+    public string? LogLevel { get; init; }
+
+    /// <summary>How log lines are written to stdout (<c>--log-format</c>, <c>GETAPP_LOG_FORMAT</c>): text (default), json or systemd.</summary>
+    public string? LogFormat { get; init; }
+
     /// <summary>The largest request body the local API accepts.</summary>
     public long MaxRequestBodyBytes { get; init; } = 1024 * 1024;
 }

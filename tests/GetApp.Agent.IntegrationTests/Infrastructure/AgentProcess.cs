@@ -37,7 +37,8 @@ public sealed partial class AgentProcess : IAsyncDisposable
 
     /// <summary>Starts the agent with <c>run</c> and the given arguments on a free loopback port; waits until it listens.</summary>
     /// <param name="url">Where it listens; a restart on the same port (children pointing at it) passes the first one's <see cref="BaseAddress"/>.</param>
-    public static async Task<AgentProcess> StartAsync(string dataDir, IEnumerable<string> arguments, IDictionary<string, string>? environment = null, string url = "http://127.0.0.1:0")
+    public static async Task<AgentProcess> StartAsync(string dataDir, IEnumerable<string> arguments, IDictionary<string, string>? environment = null, string? workingDirectory = null,
+        string url = "http://127.0.0.1:0")
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "getapp-agent.dll");
         var info = new ProcessStartInfo("dotnet")
@@ -46,6 +47,11 @@ public sealed partial class AgentProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (workingDirectory is not null)
+        {
+            info.WorkingDirectory = workingDirectory;
+        }
+
         foreach (var argument in (string[])["exec", dll, "run", "--urls", url, "--data-dir", dataDir, .. arguments])
         {
             info.ArgumentList.Add(argument);

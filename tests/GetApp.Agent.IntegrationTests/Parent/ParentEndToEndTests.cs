@@ -186,7 +186,7 @@ public class ParentEndToEndTests(ITestOutputHelper output)
     }
 
     private static Task<AgentProcess> StartAsync(string dataDir, string upstream, string deviceId, string url = "http://127.0.0.1:0") =>
-        AgentProcess.StartAsync(dataDir, ["--upstream", upstream, "--device-secret", Secret], Env(deviceId), url);
+        AgentProcess.StartAsync(dataDir, ["--upstream", upstream, "--device-secret", Secret], Env(deviceId), url: url);
 
     private static Dictionary<string, string> Env(string deviceId) => new()
     {

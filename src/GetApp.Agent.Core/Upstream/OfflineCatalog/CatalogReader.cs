@@ -22,10 +22,17 @@ public static class CatalogReader
     private static readonly string[] KnownStatuses = ["draft", "in_review", "approved", "released", "archived"];
     private static readonly string[] KnownTypes = ["product", "formation"];
 
-    public static async Task<IReadOnlyList<OfferedRelease>> ReadAsync(string catalogDir, CancellationToken cancellationToken)
+    public static Task<IReadOnlyList<OfferedRelease>> ReadAsync(string catalogDir, CancellationToken cancellationToken) =>
+        ReadAsync(catalogDir, FileName, cancellationToken);
+
+    /// <summary>
+    /// Reads <paramref name="fileName"/> in <paramref name="catalogDir"/> as if it were its <c>catalog.json</c>: the offline
+    /// tools check a catalog they are about to publish with exactly the rules the agent will apply to it.
+    /// </summary>
+    public static async Task<IReadOnlyList<OfferedRelease>> ReadAsync(string catalogDir, string fileName, CancellationToken cancellationToken)
     {
         var root = Path.GetFullPath(catalogDir);
-        var file = Path.Combine(root, FileName);
+        var file = Path.Combine(root, fileName);
         if (!File.Exists(file))
         {
             throw new InvalidCatalogException($"catalog {file}: the file does not exist");
