@@ -3,6 +3,7 @@ using GetApp.Agent.Core.Deploy;
 using GetApp.Agent.Core.Device;
 using GetApp.Agent.Core.Discovery;
 using GetApp.Agent.Core.Events;
+using GetApp.Agent.Core.Parent;
 using GetApp.Agent.Core.Releases;
 using GetApp.Agent.Core.Settings;
 using GetApp.Agent.Core.Storage;
@@ -40,6 +41,7 @@ public static class AgentCoreServiceCollectionExtensions
         services.AddSingleton<IHostedService, DiscoveryScheduler>();
         services.AddDeliveryEngine();
         services.AddDeployEngine();
+        services.AddParent();
         return services;
     }
 }

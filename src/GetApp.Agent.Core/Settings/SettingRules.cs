@@ -27,6 +27,9 @@ internal static class SettingRules
     /// <summary>1 TiB: more free space than any device this agent runs on would keep spare.</summary>
     public const long MaxStorageBufferBytes = 1L << 40;
 
+    /// <summary>1 PiB: a parent's cache of children's files, bounded so that sums of sizes against it cannot overflow.</summary>
+    public const long MaxParentCacheBytes = 1L << 50;
+
     // Ranges are documented in docs/api.md and the OpenAPI document (a test keeps the three equal).
     private static readonly Dictionary<string, Rule> Rules = new(StringComparer.Ordinal)
     {
@@ -52,6 +55,9 @@ internal static class SettingRules
         ["orchSysinfoCheckMins"] = Rule.Integer(1, 10_000),
         ["discoveryPeriodicIntervalMin"] = Rule.Integer(1, 100_000),
         ["queryStatusIntervalSec"] = Rule.Integer(1, 3600),
+        ["parentCacheMaxBytes"] = Rule.Integer(0, MaxParentCacheBytes),
+        ["parentReportsMax"] = Rule.Integer(100, 10_000_000),
+        ["parentInactiveDeviceHours"] = Rule.Integer(1, 24 * 366),
     };
 
     public static IEnumerable<string> Names => Rules.Keys;

@@ -15,6 +15,9 @@ internal static class AgentApi
         app.MapEventsApi();
         app.MapAgentStatusApi();
         app.MapHealthApi();
+        app.MapParentApi();
+        app.MapArtifactsApi();
+        app.MapCdnApi();
         app.MapOpenApiDocument();
         return app;
     }

@@ -62,7 +62,7 @@ internal static partial class AgentHost
             await next(context).ConfigureAwait(false);
         });
         app.UseStatusCodePages(AppErrorMiddleware.WriteStatusCodePageAsync);
-        if (RequiresDeviceAuth(options))
+        if (DeviceAuthMiddleware.IsNeeded(options))
         {
             app.UseMiddleware<DeviceAuthMiddleware>();
         }

@@ -36,7 +36,9 @@ public sealed partial class AgentProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the agent with <c>run</c> and the given arguments on a free loopback port; waits until it listens.</summary>
-    public static async Task<AgentProcess> StartAsync(string dataDir, IEnumerable<string> arguments, IDictionary<string, string>? environment = null, string? workingDirectory = null)
+    /// <param name="url">Where it listens; a restart on the same port (children pointing at it) passes the first one's <see cref="BaseAddress"/>.</param>
+    public static async Task<AgentProcess> StartAsync(string dataDir, IEnumerable<string> arguments, IDictionary<string, string>? environment = null, string? workingDirectory = null,
+        string url = "http://127.0.0.1:0")
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "getapp-agent.dll");
         var info = new ProcessStartInfo("dotnet")
@@ -50,7 +52,7 @@ public sealed partial class AgentProcess : IAsyncDisposable
             info.WorkingDirectory = workingDirectory;
         }
 
-        foreach (var argument in (string[])["exec", dll, "run", "--urls", "http://127.0.0.1:0", "--data-dir", dataDir, .. arguments])
+        foreach (var argument in (string[])["exec", dll, "run", "--urls", url, "--data-dir", dataDir, .. arguments])
         {
             info.ArgumentList.Add(argument);
         }
