@@ -37,6 +37,9 @@ while (( $# )); do
   esac
 done
 (( ${#arches[@]} )) || arches=(amd64 arm64)
+for arch in "${arches[@]}"; do
+  [[ $arch == amd64 || $arch == arm64 ]] || die "unsupported architecture $arch (amd64 or arm64)"
+done
 [[ -z $binary || ${#arches[@]} -eq 1 ]] || die "--binary packages one architecture: give exactly one --arch"
 [[ -z $binary || -f $binary ]] || die "--binary $binary: no such file"
 for tool in dpkg-deb readelf gzip md5sum; do
@@ -155,15 +158,16 @@ package() {
   install -d -m 0755 "$stage/DEBIAN"
   install -m 0755 "$here/postinst" "$here/prerm" "$here/postrm" "$stage/DEBIAN/"
   echo /etc/getapp/agent.env > "$stage/DEBIAN/conffiles"
-  local size
+  local size depends
   size=$(du -k -s --exclude=DEBIAN "$stage" | cut -f1)
+  depends=$(depends_of "$exe")
   cat > "$stage/DEBIAN/control" <<EOF
 Package: getapp-agent
 Version: $deb_version
 Architecture: $arch
 Maintainer: $maintainer
 Installed-Size: $size
-Depends: $(depends_of "$exe")
+Depends: $depends
 Section: admin
 Priority: optional
 Description: GetApp device agent: discovers, delivers and deploys releases
