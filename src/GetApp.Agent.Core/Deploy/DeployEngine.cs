@@ -60,7 +60,7 @@ public sealed partial class DeployEngine(
         if (hasInstaller)
         {
             run = new InstallerRun(_stopping.Token);
-            if (!_running.TryAdd(catalogId, run))
+            if (!_running.TryAdd(catalogId, run) && !await TakeOverAsync(catalogId, run, cancellationToken).ConfigureAwait(false))
             {
                 run.Dispose();
                 return DeployResult.Conflict($"release '{catalogId}': its installer is already running");
@@ -125,6 +125,7 @@ public sealed partial class DeployEngine(
             }, CancellationToken.None).ConfigureAwait(false);
             var outcome = await runner.RunAsync(launch, pid => records.UpdateAsync(id, $"the installer is running (pid {pid})",
                 d => d[DetailKeys.InstallerPid] = pid, CancellationToken.None), run.Token).ConfigureAwait(false);
+            run.MarkExited();
 
             await FinishAsync(release, launch, outcome, run).ConfigureAwait(false);
         }
@@ -135,11 +136,34 @@ public sealed partial class DeployEngine(
         }
         finally
         {
-            _running.TryRemove(id, out _);
+            _running.TryRemove(KeyValuePair.Create(id, run));
             releases.Progress.Clear(id);
             run.MarkFinished();
             run.Dispose();
         }
+    }
+
+    /// <summary>
+    /// A start that finds the previous run's installer already exited waits for its outcome to be recorded, then runs:
+    /// a person who sees the release in Error (recorded before the run lets go of it) can always retry at once.
+    /// </summary>
+    private async Task<bool> TakeOverAsync(string catalogId, InstallerRun run, CancellationToken cancellationToken)
+    {
+        if (!_running.TryGetValue(catalogId, out var previous) || !previous.Exited)
+        {
+            return previous is null && _running.TryAdd(catalogId, run);
+        }
+
+        try
+        {
+            await previous.Finished.WaitAsync(TimeSpan.FromSeconds(15), timeProvider, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+
+        return _running.TryAdd(catalogId, run);
     }
 
     private async Task FinishAsync(ReleaseRecord release, InstallerLaunch launch, InstallerOutcome outcome, InstallerRun run)
