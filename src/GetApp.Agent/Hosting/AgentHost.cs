@@ -14,6 +14,9 @@ namespace GetApp.Agent.Hosting;
 /// </summary>
 internal static partial class AgentHost
 {
+    /// <summary>How long a stop may take: the engines stop installers and downloads and record them (30 s each at most).</summary>
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(45);
+
     /// <param name="warnings">Start-up warnings found before the host existed (e.g. unknown appsettings keys), logged at start.</param>
     public static WebApplication Build(AgentOptions options, Action<IServiceCollection>? configureServices = null, IEnumerable<string>? warnings = null)
     {
@@ -43,6 +46,7 @@ internal static partial class AgentHost
 
         builder.Services.Configure<JsonOptions>(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, AgentJson.Context));
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
         builder.Services.AddSingleton(startupWarnings);
         var frameworkServices = builder.Services.Count;
         builder.Services.AddAgentCore(options);

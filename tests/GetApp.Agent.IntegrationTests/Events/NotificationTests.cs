@@ -120,7 +120,7 @@ public sealed class NotificationTests
         await stream.NextEventAsync();
         Assert.Equal(HttpStatusCode.OK, (await agent.Client.GetAsync("/health/ready")).StatusCode);
 
-        await DeployTestKit.SetConfigAsync(agent, """{"deliveryStorageBufferBytes": 1000000000000000000}""");
+        await DeployTestKit.SetConfigAsync(agent, """{"deliveryStorageBufferBytes": 1099511627776}""");
         var low = (await stream.NextEventAsync()).Json;
         var notReady = await HttpAssert.AppErrorAsync(await agent.Client.GetAsync("/health/ready"), HttpStatusCode.ServiceUnavailable);
 
