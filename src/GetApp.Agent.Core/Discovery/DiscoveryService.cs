@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using GetApp.Agent.Core.Contracts;
 using GetApp.Agent.Core.Releases;
 using GetApp.Agent.Core.Storage;
@@ -30,7 +29,7 @@ public sealed partial class DiscoveryService(
         await _oneAtATime.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var held = await store.ListAsync(cancellationToken).ConfigureAwait(false);
+            var held = await store.SnapshotAsync(cancellationToken).ConfigureAwait(false);
             var request = new DiscoveryRequest(held.Select(r => new DeviceComponent(r.CatalogId, r.State, r.ErrMsg)).ToList());
             DiscoveryAnswer answer;
             try
@@ -84,58 +83,63 @@ public sealed partial class DiscoveryService(
         IReadOnlyList<OfferedRelease> offered, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
-        var existing = (await ReleaseStore.ListAsync(connection, transaction, cancellationToken).ConfigureAwait(false))
-            .ToDictionary(r => r.CatalogId, StringComparer.Ordinal);
+        var existing = store.SnapshotInTransaction;
         var dependencies = OfferingGraph.DependenciesOf(offered);
 
         foreach (var offer in offered)
         {
             var id = offer.CatalogId!;
             var state = offer.IsPush ? ReleaseState.Push : ReleaseState.Offering;
-            existing.TryGetValue(id, out var known);
+            var known = existing.Find(id);
             if (known is null || known.State is ReleaseState.Offering or ReleaseState.Push)
             {
-                await ReleaseStore.SaveAsync(connection, transaction, new ReleaseRecord
+                var row = new ReleaseRow(new ReleaseRecord
                 {
                     CatalogId = id,
-                    Release = (JsonObject)offer.Release!.DeepClone(),
+                    Release = offer.Release!,
                     Position = new ReleasePosition(state, null, null, null),
                     IsPush = offer.IsPush,
                     Artifacts = offer.Artifacts ?? [],
-                    HierarchyTrees = offer.HierarchyTrees?.DeepClone() as JsonArray,
+                    HierarchyTrees = offer.HierarchyTrees,
                     Dependencies = dependencies[id],
                     DiscoveredAt = known?.DiscoveredAt ?? now,
                     UpdatedAt = now,
-                }, cancellationToken).ConfigureAwait(false);
+                });
+
+                // An offer the upstream repeats unchanged is left as stored: a periodic discovery of a large catalog writes nothing.
+                if (known is null || !row.SameOfferAs(known))
+                {
+                    await store.SaveAsync(connection, transaction, row, cancellationToken).ConfigureAwait(false);
+                }
             }
             else if (!known.Offered)
             {
                 // Delivered or later: only note that it is offered again; its state and files are the device's own.
-                await ReleaseStore.SaveAsync(connection, transaction, known with { Offered = true }, cancellationToken).ConfigureAwait(false);
+                await store.SaveAsync(connection, transaction, known.ToRecord() with { Offered = true }, cancellationToken).ConfigureAwait(false);
             }
         }
 
         var stillOffered = offered.Select(o => o.CatalogId!).ToHashSet(StringComparer.Ordinal);
-        foreach (var gone in existing.Values.Where(r => !stillOffered.Contains(r.CatalogId)))
+        foreach (var gone in existing.Where(r => !stillOffered.Contains(r.CatalogId)))
         {
             if (gone.State is ReleaseState.Offering or ReleaseState.Push)
             {
-                await ReleaseStore.DeleteAsync(connection, transaction, gone.CatalogId, cancellationToken).ConfigureAwait(false);
+                await store.DeleteAsync(connection, transaction, gone.CatalogId, cancellationToken).ConfigureAwait(false);
             }
             else if (gone.Offered)
             {
-                await ReleaseStore.SaveAsync(connection, transaction, gone with { Offered = false }, cancellationToken).ConfigureAwait(false);
+                await store.SaveAsync(connection, transaction, gone.ToRecord() with { Offered = false }, cancellationToken).ConfigureAwait(false);
             }
         }
 
         return offered.Count;
     }
 
+    // The upstream's objects are not kept or changed after this, so the answer refers to them rather than copying them.
     private static DiscoveryResponseDto ToResponse(IReadOnlyList<OfferedRelease> offered) => new(
-        Offer: offered.Where(r => !r.IsPush).Select(r => (JsonObject)r.Release!.DeepClone()).ToList(),
-        Push: offered.Where(r => r.IsPush).Select(r => (JsonObject)r.Release!.DeepClone()).ToList(),
-        Releases: offered.Select(r => new DiscoveredReleaseDto(
-            (JsonObject)r.Release!.DeepClone(), r.IsPush, r.HierarchyTrees?.DeepClone() as JsonArray ?? [])).ToList());
+        Offer: offered.Where(r => !r.IsPush).Select(r => r.Release!).ToList(),
+        Push: offered.Where(r => r.IsPush).Select(r => r.Release!).ToList(),
+        Releases: offered.Select(r => new DiscoveredReleaseDto(r.Release!, r.IsPush, r.HierarchyTrees ?? [])).ToList());
 
     [LoggerMessage(EventId = 1200, Level = LogLevel.Information, Message = "Discovery: {Count} release(s) offered by {Upstream}")]
     private partial void LogDiscovered(int count, string upstream);

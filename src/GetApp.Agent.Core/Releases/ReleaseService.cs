@@ -17,9 +17,17 @@ public sealed class ReleaseService(ReleaseStore store, ReleaseProgressBoard prog
     /// </summary>
     public event Action<ReleaseMoved>? Moved;
 
+    /// <summary>
+    /// Every release as of the last commit, in catalog id order, with the read API's JSON of each: memory only, no
+    /// database and no JSON parse. Prefer it to <see cref="ListAsync"/> for looking at positions.
+    /// </summary>
+    public ValueTask<ReleaseSnapshot> SnapshotAsync(CancellationToken cancellationToken) => store.SnapshotAsync(cancellationToken);
+
+    /// <summary>The release as last committed (from memory; its JSON is parsed only if read).</summary>
     public Task<ReleaseRecord?> FindAsync(string catalogId, CancellationToken cancellationToken) =>
         store.FindAsync(catalogId, cancellationToken);
 
+    /// <summary>Every release as last committed, in catalog id order (from memory; JSON parsed only if read).</summary>
     public Task<IReadOnlyList<ReleaseRecord>> ListAsync(CancellationToken cancellationToken) =>
         store.ListAsync(cancellationToken);
 

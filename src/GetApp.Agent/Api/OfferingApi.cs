@@ -1,4 +1,3 @@
-using GetApp.Agent.Core.Contracts;
 using GetApp.Agent.Core.Releases;
 
 namespace GetApp.Agent.Api;
@@ -14,10 +13,16 @@ internal static class OfferingApi
 
     internal static async Task<IResult> GetOfferingAsync(ReleaseService releases, CancellationToken cancellationToken)
     {
-        var all = await releases.ListAsync(cancellationToken).ConfigureAwait(false);
-        IReadOnlyList<OfferingItemDto> offers = all.Where(r => r.State is ReleaseState.Offering or ReleaseState.Push)
-            .Select(ReleaseStatusMapper.ToOfferingDto)
-            .ToList();
-        return Results.Json(offers, AgentJson.Context.IReadOnlyListOfferingItemDto);
+        var snapshot = await releases.SnapshotAsync(cancellationToken).ConfigureAwait(false);
+        var offers = new List<ReadOnlyMemory<byte>>();
+        foreach (var release in snapshot)
+        {
+            if (!release.IsOnDevice)
+            {
+                offers.Add(release.OfferingJson());
+            }
+        }
+
+        return JsonBytesResult.Array(offers);
     }
 }

@@ -60,6 +60,8 @@ internal static partial class AgentHost
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("GetApp.Agent");
         app.Services.GetRequiredService<DataDirectory>().Open();
         await app.Services.GetRequiredService<SchemaMigrator>().MigrateAsync(cancellationToken).ConfigureAwait(false);
+        // The read model every release read is served from, loaded before anything can ask.
+        await app.Services.GetRequiredService<ReleaseStore>().LoadAsync(cancellationToken).ConfigureAwait(false);
         await app.Services.GetRequiredService<Core.Settings.LiveSettings>().LoadAsync(cancellationToken).ConfigureAwait(false);
         // A configured cosign key that cannot be used stops the agent here, with one clear line rather than a host stack trace.
         app.Services.GetRequiredService<Core.Delivery.CosignVerifier>();
