@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Writes an offline catalog folder of N tiny releases for bench/api.sh.
 
-    bench/make-catalog.py DIR N [--push]
+    bench/make-catalog.py DIR N [--push] [--first=K]
 
-Every release is shaped like the sample catalog's (display name, notes, metadata, hierarchy tree) and has one 64-byte
+Releases K..N (K is 1 unless given) are written; release i always has the same id, so catalogs of different ranges
+describe the same releases. Every release is shaped like the sample catalog's (display name, notes, metadata, hierarchy tree) and has one 64-byte
 artifact, shared by all of them (each delivery still copies, hashes and fsyncs its own). With --push the releases are
 pushed, so the agent delivers every one of them by itself: the supported way to put N releases on a device.
 """
@@ -12,6 +13,7 @@ import hashlib, json, os, sys
 def main() -> None:
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     push = "--push" in sys.argv
+    first = next((int(a.split("=", 1)[1]) for a in sys.argv[1:] if a.startswith("--first=")), 1)
     if len(args) != 2:
         sys.exit(__doc__)
     folder, count = args[0], int(args[1])
@@ -21,7 +23,7 @@ def main() -> None:
         f.write(payload)
     digest = hashlib.sha256(payload).hexdigest()
     releases = []
-    for i in range(1, count + 1):
+    for i in range(first, count + 1):
         rid = f"{i}.bench-app-{i}@1.0.{i % 97}"
         releases.append({
             "release": {
@@ -40,8 +42,10 @@ def main() -> None:
             "artifacts": [{"itemKey": f"{rid}@tiny.bin", "artifactType": "software", "url": "files/tiny.bin",
                            "size": len(payload), "hash": {"algorithm": "SHA256Hex", "hash": digest}}],
         })
-    with open(os.path.join(folder, "catalog.json"), "w") as f:
+    # Written aside and renamed, so an agent reading the folder never sees half a catalog.
+    with open(os.path.join(folder, "catalog.json.tmp"), "w") as f:
         json.dump({"releases": releases}, f, indent=1)
+    os.replace(os.path.join(folder, "catalog.json.tmp"), os.path.join(folder, "catalog.json"))
 
 if __name__ == "__main__":
     main()
