@@ -93,6 +93,13 @@ public sealed record ReleaseRecord
 
     public ReleaseState State => Position.State;
 
+    /// <summary>
+    /// One top-level field of <see cref="Release"/>, read without parsing the whole object while nobody has (a fresh
+    /// node: reading it never changes the record). For fields asked of every release, such as <c>metadata</c>.
+    /// </summary>
+    public JsonNode? ReleaseField(string name) =>
+        _release is null && _releaseJson is { } stored ? JsonScan.Property(stored, name) : Release[name];
+
     /// <summary>The release object as stored: the bytes it was read from while nobody parsed it, else written anew.</summary>
     internal byte[] ReleaseJson => _releaseJson is { } stored && _release is null ? stored : ToStoredJson(Release);
 

@@ -1,4 +1,6 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using GetApp.Agent.Core.Contracts;
 
 namespace GetApp.Agent.Core.Upstream;
 
@@ -9,7 +11,20 @@ namespace GetApp.Agent.Core.Upstream;
 /// </summary>
 public sealed record OfferedRelease
 {
-    public JsonObject? Release { get; init; }
+    private readonly JsonObject? _release;
+    private string? _catalogId;
+    private bool _catalogIdRead;
+
+    public JsonObject? Release
+    {
+        get => _release;
+        init
+        {
+            _release = value;
+            _catalogIdRead = false;
+        }
+    }
+
     public bool IsPush { get; init; }
     public IReadOnlyList<string>? DependedOnBy { get; init; }
     public JsonArray? HierarchyTrees { get; init; }
@@ -17,5 +32,25 @@ public sealed record OfferedRelease
     public IReadOnlyList<ArtifactSpec>? Artifacts { get; init; }
 
     /// <summary>The release's catalog id (<c>release.id</c>), or null when missing or not a string.</summary>
-    public string? CatalogId => Release?["id"] is JsonValue v && v.TryGetValue<string>(out var id) ? id : null;
+    /// <remarks>
+    /// Read once, from the object's JSON: looking a property up in a <see cref="JsonObject"/> builds every property of
+    /// it, which for an answer of thousands of releases would hold a tree per release where their JSON is enough.
+    /// </remarks>
+    public string? CatalogId
+    {
+        get
+        {
+            if (!_catalogIdRead)
+            {
+                _catalogId = _release is null ? null : JsonScan.String(JsonSerializer.SerializeToUtf8Bytes(_release, AgentJson.Context.JsonObject), "id");
+                _catalogIdRead = true;
+            }
+
+            return _catalogId;
+        }
+    }
+
+    /// <summary>A copy whose release object is read anew from its JSON, so that reading its fields leaves this one as it is.</summary>
+    internal OfferedRelease Copy() =>
+        _release is null ? this : this with { Release = JsonNode.Parse(JsonSerializer.SerializeToUtf8Bytes(_release, AgentJson.Context.JsonObject)) as JsonObject };
 }

@@ -17,7 +17,14 @@ internal static partial class AgentHost
     public static WebApplication Build(AgentOptions options, Action<IServiceCollection>? configureServices = null)
     {
         CheckBindSecurity(options);
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "getapp-agent" });
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ApplicationName = "getapp-agent",
+            // The host's own appsettings.json is read once: watching it for changes watches the working directory and
+            // every folder under it (inotify, one by one), which from / or a data dir of thousands of releases takes
+            // seconds at start. The agent's settings are read once too (RunCommand), and live ones go through the API.
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
+        });
         builder.WebHost.UseUrls([.. options.Urls]);
         builder.WebHost.ConfigureKestrel(k =>
         {

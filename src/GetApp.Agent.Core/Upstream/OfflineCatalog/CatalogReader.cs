@@ -57,7 +57,9 @@ public static class CatalogReader
         for (var i = 0; i < releases.Count; i++)
         {
             var entry = releases[i] ?? throw new InvalidCatalogException($"catalog {file}: releases[{i}] is null");
-            CheckRelease(file, root, i, entry);
+            // Checked on a copy: looking fields up expands a release into a tree of nodes, and a catalog of thousands
+            // of releases should hold their JSON, not their trees.
+            CheckRelease(file, root, i, entry.Copy());
             if (!seen.Add(entry.CatalogId!))
             {
                 throw new InvalidCatalogException($"catalog {file}: release '{entry.CatalogId}' appears more than once");
