@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using GetApp.Agent.Core.Contracts;
 using GetApp.Agent.Core.Releases;
 using GetApp.Agent.Core.Storage;
@@ -93,17 +94,13 @@ public sealed partial class DiscoveryService(
             var known = existing.Find(id);
             if (known is null || known.State is ReleaseState.Offering or ReleaseState.Push)
             {
-                var row = new ReleaseRow(new ReleaseRecord
+                // Straight from the offer's JSON: nothing is parsed to store it.
+                var row = new ReleaseRow(new ReleaseRecord(id, offer.StoredReleaseJson()!, null, offer.StoredHierarchyJson(),
+                    new ReleasePosition(state, null, null, null), known?.DiscoveredAt ?? now, now)
                 {
-                    CatalogId = id,
-                    Release = offer.Release!,
-                    Position = new ReleasePosition(state, null, null, null),
                     IsPush = offer.IsPush,
                     Artifacts = offer.Artifacts ?? [],
-                    HierarchyTrees = offer.HierarchyTrees,
                     Dependencies = dependencies[id],
-                    DiscoveredAt = known?.DiscoveredAt ?? now,
-                    UpdatedAt = now,
                 });
 
                 // An offer the upstream repeats unchanged is left as stored: a periodic discovery of a large catalog writes nothing.
@@ -135,11 +132,15 @@ public sealed partial class DiscoveryService(
         return offered.Count;
     }
 
-    // The upstream's objects are not kept or changed after this, so the answer refers to them rather than copying them.
+    // Each release is read anew from its JSON as the answer is written, and let go: the answer to thousands of offers
+    // is never a tree of thousands of releases (nobody may be reading it: the scheduler drops it).
     private static DiscoveryResponseDto ToResponse(IReadOnlyList<OfferedRelease> offered) => new(
-        Offer: offered.Where(r => !r.IsPush).Select(r => r.Release!).ToList(),
-        Push: offered.Where(r => r.IsPush).Select(r => r.Release!).ToList(),
-        Releases: offered.Select(r => new DiscoveredReleaseDto(r.Release!, r.IsPush, r.HierarchyTrees ?? [])).ToList());
+        Offer: new ProjectedList<OfferedRelease, JsonObject>([.. offered.Where(r => !r.IsPush)], FreshRelease),
+        Push: new ProjectedList<OfferedRelease, JsonObject>([.. offered.Where(r => r.IsPush)], FreshRelease),
+        Releases: new ProjectedList<OfferedRelease, DiscoveredReleaseDto>(offered,
+            r => new DiscoveredReleaseDto(FreshRelease(r), r.IsPush, r.StoredHierarchyJson() is { } trees ? (JsonArray)JsonNode.Parse(trees)! : [])));
+
+    private static JsonObject FreshRelease(OfferedRelease offer) => (JsonObject)JsonNode.Parse(offer.StoredReleaseJson()!)!;
 
     [LoggerMessage(EventId = 1200, Level = LogLevel.Information, Message = "Discovery: {Count} release(s) offered by {Upstream}")]
     private partial void LogDiscovered(int count, string upstream);

@@ -28,7 +28,7 @@ public sealed record ReleaseRecord
     /// <summary>A record over stored JSON (UTF-8, as the store wrote it), parsed when a property asks for it.</summary>
 #pragma warning disable CS8618 // Release is parsed from _releaseJson on first read.
     [SetsRequiredMembers]
-    internal ReleaseRecord(string catalogId, byte[] releaseJson, byte[] artifactsJson, byte[]? hierarchyJson, ReleasePosition position,
+    internal ReleaseRecord(string catalogId, byte[] releaseJson, byte[]? artifactsJson, byte[]? hierarchyJson, ReleasePosition position,
         DateTimeOffset discoveredAt, DateTimeOffset updatedAt)
     {
         CatalogId = catalogId;
@@ -101,7 +101,7 @@ public sealed record ReleaseRecord
         _release is null && _releaseJson is { } stored ? JsonScan.Property(stored, name) : Release[name];
 
     /// <summary>The release object as stored: the bytes it was read from while nobody parsed it, else written anew.</summary>
-    internal byte[] ReleaseJson => _releaseJson is { } stored && _release is null ? stored : ToStoredJson(Release);
+    internal byte[] ReleaseJson => _releaseJson is { } stored && _release is null ? stored : StoredJson.Of(Release);
 
     internal byte[] ArtifactsJson => _artifactsJson is { } stored && _artifacts is null
         ? stored
@@ -109,17 +109,5 @@ public sealed record ReleaseRecord
 
     internal byte[]? HierarchyJson => _hierarchyJson is { } stored && _hierarchyTrees is null
         ? stored
-        : HierarchyTrees is { } trees ? ToStoredJson(trees) : null;
-
-    /// <summary>What <see cref="JsonNode.ToJsonString"/> writes (the store's format since the first schema), as UTF-8.</summary>
-    private static byte[] ToStoredJson(JsonNode node)
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            node.WriteTo(writer);
-        }
-
-        return buffer.WrittenSpan.ToArray();
-    }
+        : HierarchyTrees is { } trees ? StoredJson.Of(trees) : null;
 }
