@@ -51,6 +51,13 @@ for id in 7.demo-app@1.0.0 12.demo-runtime@2.1.0; do
   [[ $state == '"state":"installed"' ]] || { echo "aot-smoke: $id is not installed ($state)" >&2; cat "$data/agent.log" >&2; exit 1; }
 done
 echo "aot-smoke: the sample release and its dependency are installed"
+
+# The offline tools natively: export what was delivered (beside the running agent), verify it, and a refused start.
+"$exe" export --to "$data/usb" --data-dir "$data" 7.demo-app@1.0.0 > /dev/null || { echo "aot-smoke: export failed" >&2; exit 1; }
+"$exe" catalog verify "$data/usb" || { echo "aot-smoke: the exported catalog does not verify" >&2; exit 1; }
+set +e; "$exe" run --urls 127.0.0.1:1 --data-dir "$data/other" 2> "$data/refused.txt"; refused=$?; set -e
+[[ $refused == 2 ]] && grep -q "has no scheme: write http://127.0.0.1:1" "$data/refused.txt" \
+  || { echo "aot-smoke: a URL without scheme should be refused with exit 2 (got $refused)" >&2; cat "$data/refused.txt" >&2; exit 1; }
 kill -TERM $pid; wait $pid || { echo "aot-smoke: the agent did not stop cleanly on SIGTERM" >&2; exit 1; }
 trap 'rm -rf "$data"' EXIT
 echo "aot-smoke: ok"

@@ -50,6 +50,11 @@ public sealed partial class DeployEngine(
             return DeployResult.Conflict(problem);
         }
 
+        if (ReleaseInstallPlan.IsBundle(release))
+        {
+            return await StartBundleAsync(release, cancellationToken).ConfigureAwait(false);
+        }
+
         var hasInstaller = ReleaseInstallPlan.Installer(release) is not null;
         InstallerRun? run = null;
         if (hasInstaller)
@@ -344,7 +349,7 @@ public sealed partial class DeployEngine(
                 continue;
             }
 
-            if (ReleaseInstallPlan.Installer(release) is null)
+            if (ReleaseInstallPlan.Installer(release) is null && !ReleaseInstallPlan.IsBundle(release))
             {
                 LogStillWaitingForThirdParty(release.CatalogId);
                 continue;

@@ -22,6 +22,12 @@ public static class ReleaseInstallPlan
     }
 
     /// <summary>
+    /// A release made only of dependencies (GetApp prepares it with <c>artifacts: []</c>): installing it means installing
+    /// each of its dependencies with its own installer, leaf → root (docs/deploy.md, "Bundles").
+    /// </summary>
+    public static bool IsBundle(ReleaseRecord release) => release.Artifacts.Count == 0;
+
+    /// <summary>
     /// The artifact that uninstalls the release: one whose <c>metaData</c> JSON says <c>{"role": "uninstaller"}</c>,
     /// else one whose file name is <c>uninstall</c> or <c>uninstall.sh</c>.
     /// </summary>

@@ -24,10 +24,35 @@ public sealed record AgentOptions
     public string? DeviceSecret { get; init; }
 
     /// <summary>
+    /// The secrets a child agent may send as <c>Device-Auth</c> to this agent's server-shaped routes (<c>--children-secret</c>,
+    /// <c>GETAPP_CHILDREN_SECRET</c>, comma-separated like the GetApp server's own list). They open those routes only, never
+    /// the local control API. Empty: children are asked for this agent's own <see cref="DeviceSecret"/> (docs/parent.md).
+    /// </summary>
+    public IReadOnlyList<string> ChildrenSecrets { get; init; } = [];
+
+    /// <summary>
     /// The cosign public key (PEM) artifacts must be signed with (<c>--cosign-public-key</c>, <c>GETAPP_COSIGN_PUBLIC_KEY</c>);
     /// without it, <c>cosign.pub</c> in the data dir if present; else signatures are not checked.
     /// </summary>
     public string? CosignPublicKey { get; init; }
+
+    /// <summary>
+    /// A PEM certificate (and <see cref="HttpsKey"/>, its PEM private key) for <c>https://</c> URLs in <see cref="Urls"/>
+    /// (<c>--https-certificate</c>, <c>GETAPP_HTTPS_CERTIFICATE</c>); a PEM file holding both needs no key file.
+    /// </summary>
+    public string? HttpsCertificate { get; init; }
+
+    /// <summary>The certificate's PEM private key (<c>--https-key</c>, <c>GETAPP_HTTPS_KEY</c>).</summary>
+    public string? HttpsKey { get; init; }
+
+    /// <summary>
+    /// Log levels (<c>--log-level</c>, <c>GETAPP_LOG_LEVEL</c>): <c>information</c> by default; a level, and/or
+    /// <c>component=level</c> pairs, comma-separated (e.g. <c>warning,delivery=debug</c>).
+    /// </summary>
+    public string? LogLevel { get; init; }
+
+    /// <summary>How log lines are written to stdout (<c>--log-format</c>, <c>GETAPP_LOG_FORMAT</c>): text (default), json or systemd.</summary>
+    public string? LogFormat { get; init; }
 
     /// <summary>The largest request body the local API accepts.</summary>
     public long MaxRequestBodyBytes { get; init; } = 1024 * 1024;

@@ -9,7 +9,7 @@ namespace GetApp.Agent.Core.Reporting;
 
 /// <summary>
 /// Sends the outbox to the GetApp server in order, oldest first, one at a time. On a network error, a timeout, a 5xx,
-/// 401/403 (secret or access not accepted yet), 408 or 429 the report stays and is retried with exponential backoff:
+/// a redirect, 401/403 (secret or access not accepted yet), 408 or 429 the report stays and is retried with exponential backoff:
 /// nothing is dropped while the server is away or refusing the device. Any other 4xx is an answer the server would give
 /// every time (a malformed report), so that one report is logged with the server's reason, kept as the last rejected
 /// report in the device view, and skipped, rather than blocking every later report forever.
@@ -118,7 +118,8 @@ public sealed partial class OutboxSender : BackgroundService
             return SendOutcome.Sent;
         }
 
-        if (answer.StatusCode is 401 or 403 or 408 or 429)
+        // A redirect is not an answer (the client follows the ones it may, and fails over on the others): never dropped.
+        if (answer.StatusCode is 401 or 403 or 408 or 429 or (>= 300 and < 400))
         {
             await _outbox.RecordFailureAsync(entry.Id, $"{answer.StatusCode}: {answer.Body}", cancellationToken).ConfigureAwait(false);
             return SendOutcome.RetryLater;

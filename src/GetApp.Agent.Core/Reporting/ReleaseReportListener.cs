@@ -14,7 +14,7 @@ namespace GetApp.Agent.Core.Reporting;
 /// outbox inside the same transaction. The report's dates come from the release's own history: when its download and
 /// its install started are kept in the <c>device</c> table beside the outbox.
 /// </summary>
-public sealed class ReleaseReportListener(DeviceIdentity identity, TimeProvider timeProvider) : IReleaseWriteListener
+public sealed class ReleaseReportListener(DeviceIdentity identity, TimeProvider timeProvider, ServerClock serverClock) : IReleaseWriteListener
 {
     /// <summary>
     /// One stable <c>itemKey</c> per release: the server keeps one delivery row per (device, catalogId, itemKey), and the
@@ -33,7 +33,8 @@ public sealed class ReleaseReportListener(DeviceIdentity identity, TimeProvider 
     private async Task EnqueueAsync(SqliteConnection connection, SqliteTransaction transaction, ReleaseRecord after, PlannedReport plan, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
-        var currentTime = await ReportOutbox.NextCurrentTimeAsync(connection, transaction, now, cancellationToken).ConfigureAwait(false);
+        // Report times are in the server's time (the dates it stores, e.g. downloadedAt); still strictly increasing.
+        var currentTime = await ReportOutbox.NextCurrentTimeAsync(connection, transaction, serverClock.ToServer(now), cancellationToken).ConfigureAwait(false);
         var timesKey = "reporting.times:" + after.CatalogId;
         var times = JsonNode.Parse(await DeviceTable.GetAsync(connection, transaction, timesKey, cancellationToken).ConfigureAwait(false) ?? "{}") as JsonObject ?? [];
 
@@ -56,15 +57,16 @@ public sealed class ReleaseReportListener(DeviceIdentity identity, TimeProvider 
                 CatalogId = after.CatalogId,
                 ItemKey = ItemKeyOf(after.CatalogId),
                 DeliveryStatus = plan.Status,
+                State = StateOf(plan.Status, after),
                 Type = ServerWire.ItemTypeSoftware,
                 DownloadStart = start,
                 DownloadStop = plan.Status is "Error" or "Pause" or "Cancelled" ? currentTime : null,
                 DownloadDone = plan.Status is "Done" ? currentTime : null,
                 DownloadData = plan.Status is "Start" or "Deleted" ? null : progress,
-                BitNumber = plan.Status is "Download" or "Done" ? bytes : null,
+                BitNumber = plan.Status is "Download" or "Done" && bytes is { } counted ? Int32Column(counted) : null,
                 DownloadSpeed = plan.Status is "Download" && bytes is { } b && elapsed > 0 ? Math.Round(b / elapsed, 1) : null,
                 // GetApp's clients send the estimate in milliseconds; the agent keeps seconds.
-                DownloadEstimateTime = plan.Status is "Download" && after.Eta is { } eta ? eta * 1000 : null,
+                DownloadEstimateTime = plan.Status is "Download" && after.Eta is { } eta ? Int32Column(Math.Min(eta, int.MaxValue) * 1000L) : null,
                 CurrentTime = currentTime,
             };
             payload = JsonSerializer.Serialize(dto, GetAppServerJsonContext.Default.DeliveryStatusDto);
@@ -85,7 +87,7 @@ public sealed class ReleaseReportListener(DeviceIdentity identity, TimeProvider 
                 DeployStart = ReadTime(times, "deployStart"),
                 DeployStop = plan.Status is "Error" or "Cancelled" or "Pause" or "Uninstall" ? currentTime : null,
                 DeployDone = plan.Status is "Done" ? currentTime : null,
-                DeployEstimateTime = plan.Status is "Installing" && after.Eta is { } eta ? eta * 1000 : null,
+                DeployEstimateTime = plan.Status is "Installing" && after.Eta is { } eta ? Int32Column(Math.Min(eta, int.MaxValue) * 1000L) : null,
                 Progress = plan.Status is "Done" ? 100 : after.Progress is { } p ? (int)Math.Clamp(Math.Round(p), 0, 100) : null,
                 CurrentTime = currentTime,
             };
@@ -95,6 +97,35 @@ public sealed class ReleaseReportListener(DeviceIdentity identity, TimeProvider 
         await DeviceTable.SetAsync(connection, transaction, timesKey, times.ToJsonString(), cancellationToken).ConfigureAwait(false);
         await ReportOutbox.EnqueueAsync(connection, transaction, plan.Kind, payload, now, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// A value for one of the server's 32-bit integer columns (<c>bit_number</c>, <c>download_estimate_time</c>,
+    /// <c>deploy_estimate_time</c>): a larger one makes the server drop the whole report after answering 201. It
+    /// saturates: a 3 GiB release reports 2147483647 bytes once past 2 GiB (its <c>downloadData</c> % stays exact), an
+    /// ETA beyond 24.8 days reports 24.8 days.
+    /// </summary>
+    public static int Int32Column(long value) => (int)Math.Clamp(value, 0, int.MaxValue);
+
+    /// <summary>
+    /// <c>DeliveryStateEnum</c> of a report: Start is about preparing, Download and Done name themselves; a pause,
+    /// resume, cancel or error carries the phase the release was in (an Error in Validation is a failed verification).
+    /// Deleted has no phase.
+    /// </summary>
+    public static string? StateOf(string status, ReleaseRecord after) => status switch
+    {
+        "Start" => "Prepare",
+        "Download" => "Download",
+        "Done" => "Done",
+        "Deleted" => null,
+        _ => after.Position.DeliveryState switch
+        {
+            DeliveryState.Prepare => "Prepare",
+            DeliveryState.Download => "Download",
+            DeliveryState.Validation => "Validation",
+            DeliveryState.Done => "Done",
+            _ => null,
+        },
+    };
 
     /// <summary>The release's bytes: its artifacts' sizes when all are known, else the server's <c>release.size</c>.</summary>
     private static long? TotalSizeOf(ReleaseRecord release) =>

@@ -60,6 +60,16 @@ public sealed class ReleaseStore(AgentDatabase database, IEnumerable<IReleaseWri
     }
 
     /// <summary>
+    /// Every release of a database this process does not own (the offline tools, beside a running agent): read from
+    /// the database, not from a snapshot.
+    /// </summary>
+    public static async Task<IReadOnlyList<ReleaseRecord>> ListAsync(SqliteConnection connection, SqliteTransaction? transaction, CancellationToken cancellationToken)
+    {
+        var rows = await ReleaseRows.ReadAllAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+        return [.. rows.Select(r => r.ToRecord())];
+    }
+
+    /// <summary>
     /// Reads the release, lets <paramref name="change"/> decide its new value (or null to leave it), and stores it,
     /// all under the write lock and in one transaction.
     /// </summary>
@@ -87,24 +97,38 @@ public sealed class ReleaseStore(AgentDatabase database, IEnumerable<IReleaseWri
         try
         {
             var snapshot = await LoadLockedAsync(cancellationToken).ConfigureAwait(false);
-            _pending = new Dictionary<string, ReleaseRow?>(StringComparer.Ordinal);
-            await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            var result = await work(connection, transaction, cancellationToken).ConfigureAwait(false);
+            var attempts = 0;
+            var committing = false;
+            T result;
             try
             {
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                // On a full disk the database gives back its space reserve and runs the work once more in a new
+                // transaction: a move is always recorded. Each attempt starts from the snapshot, with nothing pending.
+                result = await database.WriteAsync(async (connection, transaction, ct) =>
+                {
+                    attempts++;
+                    committing = false;
+                    _pending = new Dictionary<string, ReleaseRow?>(StringComparer.Ordinal);
+                    var value = await work(connection, transaction, ct).ConfigureAwait(false);
+                    committing = true;
+                    return value;
+                }, cancellationToken).ConfigureAwait(false);
             }
-            catch
+            catch when (committing)
             {
                 // Whether the commit reached the disk is unknown: read the truth again before anyone reads.
                 _snapshot = null;
                 throw;
             }
 
-            if (_pending.Count > 0)
+            if (attempts > 1)
             {
-                _snapshot = snapshot.With(_pending);
+                // A commit failed before this one did not: rolled back, but read the truth again rather than trust that.
+                _snapshot = null;
+            }
+            else if (_pending is { Count: > 0 } written)
+            {
+                _snapshot = snapshot.With(written);
             }
 
             return result;

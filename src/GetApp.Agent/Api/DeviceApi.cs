@@ -58,6 +58,15 @@ internal static class DeviceApi
         view["lastError"] = snapshot.LastError is { } e
             ? new JsonObject { ["at"] = Date(e.At), ["url"] = e.Url, ["operation"] = e.Operation, ["statusCode"] = e.StatusCode, ["message"] = e.Message }
             : null;
+        // The server's clock minus this device's, estimated from the server's Date headers (null before the first answer).
+        view["serverClock"] = services.GetService<ServerClock>()?.Snapshot() is { } clock
+            ? new JsonObject
+            {
+                ["offsetMs"] = (long)Math.Round(clock.Offset.TotalMilliseconds),
+                ["uncertaintyMs"] = (long)Math.Ceiling(clock.Uncertainty.TotalMilliseconds),
+                ["measuredAt"] = Date(clock.MeasuredAt),
+            }
+            : null;
         if (services.GetService<ReportOutbox>() is { } outbox)
         {
             var rejected = services.GetService<OutboxSender>()?.LastRejected;

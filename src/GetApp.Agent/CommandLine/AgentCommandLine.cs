@@ -9,9 +9,11 @@ internal static class AgentCommandLine
     {
         var root = new RootCommand(
             "GetApp agent: discovers, delivers and deploys software releases on this device, and serves the GetApp Agent API v2. " +
-            "`run` is the daemon; the other verbs are clients of a running agent.")
+            "`run` is the daemon; `catalog` and `export` make offline catalogs; the other verbs are clients of a running agent.")
         {
             RunCommand.Create(),
+            CatalogCommands.Create(),
+            ExportCommand.Create(),
         };
         foreach (var verb in ClientCommands.Create())
         {

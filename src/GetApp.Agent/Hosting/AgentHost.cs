@@ -14,9 +14,12 @@ namespace GetApp.Agent.Hosting;
 /// </summary>
 internal static partial class AgentHost
 {
-    public static WebApplication Build(AgentOptions options, Action<IServiceCollection>? configureServices = null)
+    /// <param name="warnings">Start-up warnings found before the host existed (e.g. unknown appsettings keys), logged at start.</param>
+    public static WebApplication Build(AgentOptions options, Action<IServiceCollection>? configureServices = null, IEnumerable<string>? warnings = null)
     {
+        var startupWarnings = new StartupWarnings([.. warnings ?? [], .. AgentOptionsValidator.Check(options)]);
         CheckBindSecurity(options);
+        var certificate = HttpsCertificate.Load(options);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             ApplicationName = "getapp-agent",
@@ -26,35 +29,52 @@ internal static partial class AgentHost
             Args = ["--hostBuilder:reloadConfigOnChange=false"],
         });
         builder.WebHost.UseUrls([.. options.Urls]);
+        if (certificate is not null)
+        {
+            // The slim builder leaves HTTPS out; bring it in only when an https:// address asks for it.
+            builder.WebHost.UseKestrelHttpsConfiguration();
+        }
+
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
             k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
             // Long enough that an absurd catalog id reaches the API and gets an AppError, not a bare 414 from Kestrel.
             k.Limits.MaxRequestLineSize = 64 * 1024;
+            if (certificate is not null)
+            {
+                k.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate);
+            }
         });
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            o.UseUtcTimestamp = true;
-        });
-        // Request-by-request framework chatter drowns the agent's own story; keep warnings and up.
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        AgentLogging.Configure(builder.Logging, options);
 
         builder.Services.Configure<JsonOptions>(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, AgentJson.Context));
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.Services.AddSingleton(startupWarnings);
+        var frameworkServices = builder.Services.Count;
         builder.Services.AddAgentCore(options);
         configureServices?.Invoke(builder.Services);
+        AfterBindServices.Defer(builder.Services, frameworkServices);
 
         var app = builder.Build();
         app.UseMiddleware<AppErrorMiddleware>();
+        var gate = app.Services.GetRequiredService<StartGate>();
+        app.Use(async (context, next) =>
+        {
+            if (!gate.IsOpen)
+            {
+                await gate.WaitAsync(context.RequestAborted).ConfigureAwait(false);
+            }
+
+            await next(context).ConfigureAwait(false);
+        });
         app.UseStatusCodePages(AppErrorMiddleware.WriteStatusCodePageAsync);
-        if (RequiresDeviceAuth(options))
+        if (DeviceAuthMiddleware.IsNeeded(options))
         {
             app.UseMiddleware<DeviceAuthMiddleware>();
         }
+
+        app.UseMiddleware<DiskFullGate>();
 
         app.MapAgentApi();
         return app;
@@ -65,6 +85,11 @@ internal static partial class AgentHost
     {
         var options = app.Services.GetRequiredService<AgentOptions>();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("GetApp.Agent");
+        foreach (var warning in app.Services.GetRequiredService<StartupWarnings>().Messages)
+        {
+            LogStartupWarning(logger, warning);
+        }
+
         app.Services.GetRequiredService<DataDirectory>().Open();
         await app.Services.GetRequiredService<SchemaMigrator>().MigrateAsync(cancellationToken).ConfigureAwait(false);
         // The read model every release read is served from, loaded before anything can ask.
@@ -72,28 +97,59 @@ internal static partial class AgentHost
         await app.Services.GetRequiredService<Core.Settings.LiveSettings>().LoadAsync(cancellationToken).ConfigureAwait(false);
         // A configured cosign key that cannot be used stops the agent here, with one clear line rather than a host stack trace.
         app.Services.GetRequiredService<Core.Delivery.CosignVerifier>();
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        app.Services.GetRequiredService<Core.Deploy.AgentSelfUrl>().Set(app.Urls.FirstOrDefault(), RequiresDeviceAuth(options) ? options.DeviceSecret : null);
+        // Binds first; the agent's own services start only once every address is bound (AfterBindServices, which calls OnBound).
+        await BindErrors.TranslateAsync(() => app.StartAsync(cancellationToken), options).ConfigureAwait(false);
+    }
 
-        var upstream = app.Services.GetRequiredService<Core.Upstream.IUpstream>();
-        LogStarted(logger, string.Join(", ", app.Urls), app.Services.GetRequiredService<DataDirectory>().Root, upstream.Description);
+    /// <summary>
+    /// Every address is bound and nothing else has started yet: says where the agent listens, and tells installers (port 0
+    /// resolved) before anything can start one. They get a plain-http address when there is one: a private certificate
+    /// would make their curl fail.
+    /// </summary>
+    internal static void OnBound(IServiceProvider services, IReadOnlyList<string> addresses)
+    {
+        var options = services.GetRequiredService<AgentOptions>();
+        var selfUrl = addresses.FirstOrDefault(u => !AgentOptionsValidator.IsHttps(u)) ?? addresses.FirstOrDefault();
+        services.GetRequiredService<Core.Deploy.AgentSelfUrl>().Set(selfUrl, RequiresDeviceAuth(options) ? options.DeviceSecret : null);
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("GetApp.Agent");
+        var upstream = services.GetRequiredService<Core.Upstream.IUpstream>();
+        LogStarted(logger, string.Join(", ", addresses), services.GetRequiredService<DataDirectory>().Root, upstream.Description);
     }
 
     private static void CheckBindSecurity(AgentOptions options)
     {
-        if (options.DeviceSecret is null && !BindsOnlyToLoopback(options))
+        if (BindsOnlyToLoopback(options))
+        {
+            return;
+        }
+
+        var where = string.Join(", ", options.Urls);
+        var problem = options.DeviceSecret switch
+        {
+            null => "without a device secret",
+            // SHA-256 of "" is what a request without the header hashes to: an empty secret would let every request in.
+            _ when string.IsNullOrWhiteSpace(options.DeviceSecret) => "with an empty device secret (blank or only white space)",
+            // HTTP drops white space around header values (RFC 9110 §5.5), so no client could ever send this secret.
+            _ when options.DeviceSecret.Trim() != options.DeviceSecret => "with a device secret that begins or ends with white space, which no HTTP client can send",
+            _ => null,
+        };
+        if (problem is not null)
         {
             throw new InvalidOperationException(
-                $"Refusing to listen on {string.Join(", ", options.Urls)} without a device secret: anyone on the network could control this device. " +
-                "Set --device-secret (or DEVICE_SECRET), or bind to 127.0.0.1.");
+                $"Refusing to listen on {where} {problem}: anyone on the network could control this device. " +
+                "Set --device-secret (or DEVICE_SECRET) to a non-empty value, or bind to 127.0.0.1.");
         }
     }
 
-    private static bool RequiresDeviceAuth(AgentOptions options) => options.DeviceSecret is not null && !BindsOnlyToLoopback(options);
+    /// <summary>A blank secret is no secret: on loopback it is ignored, as a missing one is (a network bind refuses both).</summary>
+    private static bool RequiresDeviceAuth(AgentOptions options) => !string.IsNullOrWhiteSpace(options.DeviceSecret) && !BindsOnlyToLoopback(options);
 
     internal static bool BindsOnlyToLoopback(AgentOptions options) => options.Urls.All(url =>
         Uri.TryCreate(url.Replace("://+", "://0.0.0.0", StringComparison.Ordinal).Replace("://*", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri)
         && (uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip))));
+
+    [LoggerMessage(EventId = 1400, Level = LogLevel.Warning, Message = "{Warning}")]
+    private static partial void LogStartupWarning(ILogger logger, string warning);
 
     [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "GetApp agent listening on {Urls}; data in {DataDir}; upstream: {Upstream}")]
     private static partial void LogStarted(ILogger logger, string urls, string dataDir, string upstream);

@@ -24,6 +24,11 @@ internal static class AgentOptionsResolver
             UpstreamUrls = upstream is null ? [] : Split(upstream),
             DeviceSecret = cli.DeviceSecret ?? Env("GETAPP_DEVICE_SECRET", "DEVICE_SECRET") ?? section["DeviceSecret"],
             CosignPublicKey = cli.CosignPublicKey ?? Env("GETAPP_COSIGN_PUBLIC_KEY") ?? section["CosignPublicKey"],
+            HttpsCertificate = cli.HttpsCertificate ?? Env("GETAPP_HTTPS_CERTIFICATE") ?? section["HttpsCertificate"],
+            HttpsKey = cli.HttpsKey ?? Env("GETAPP_HTTPS_KEY") ?? section["HttpsKey"],
+            LogLevel = cli.LogLevel ?? Env("GETAPP_LOG_LEVEL") ?? section["LogLevel"],
+            LogFormat = cli.LogFormat ?? Env("GETAPP_LOG_FORMAT") ?? section["LogFormat"],
+            ChildrenSecrets = (cli.ChildrenSecret ?? Env("GETAPP_CHILDREN_SECRET") ?? section["ChildrenSecret"]) is { } children ? Split(children) : [],
         };
     }
 
@@ -47,4 +52,11 @@ internal static class AgentOptionsResolver
 
 /// <summary>What the <c>run</c> command line said (null = not given).</summary>
 internal sealed record CommandLineValues(
-    string? Urls, string? DataDir, string? Catalog, IReadOnlyList<string>? Upstream, string? DeviceSecret, string? CosignPublicKey = null);
+    string? Urls, string? DataDir, string? Catalog, IReadOnlyList<string>? Upstream, string? DeviceSecret, string? CosignPublicKey = null)
+{
+    public string? HttpsCertificate { get; init; }
+    public string? HttpsKey { get; init; }
+    public string? LogLevel { get; init; }
+    public string? LogFormat { get; init; }
+    public string? ChildrenSecret { get; init; }
+}

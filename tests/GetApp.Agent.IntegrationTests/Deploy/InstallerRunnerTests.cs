@@ -7,7 +7,11 @@ using static GetApp.Agent.IntegrationTests.Deploy.DeployTestKit;
 
 namespace GetApp.Agent.IntegrationTests.Deploy;
 
-/// <summary>The installer runner with a real, very talkative child process.</summary>
+/// <summary>
+/// The installer runner with a real, very talkative child process. Alone, after the parallel tests: it measures the
+/// bytes allocated in the whole test process, which every test running beside it would add to.
+/// </summary>
+[Collection(TimingSensitive.Name)]
 public class InstallerRunnerTests(ITestOutputHelper output)
 {
     [Fact]

@@ -151,6 +151,7 @@ public class GetAppServerEndToEndTests
                 {
                     ["itemKey"] = $"{Lib}@lib.bin", ["url"] = payload.Url.ToString(), ["size"] = payload.Size, ["artifactType"] = "software",
                     ["hash"] = new JsonObject { ["algorithm"] = "SHA256Hex", ["hash"] = payload.Sha256Hex },
+                    ["signature"] = server.SignDigest(payload.Sha256),
                 },
             ]);
         using var data = new TempDirectory("getapp-data");
@@ -163,7 +164,8 @@ public class GetAppServerEndToEndTests
             var acceptedBefore = server.DeliveryReports.Count;
 
             await agent.WaitForAsync(App, s => s.State == ReleaseState.Installed || s.DeviceReleaseStatus == "Error", TimeSpan.FromSeconds(60));
-            Assert.Equal(ReleaseState.Installed, (await agent.WaitForAsync(Lib, _ => true)).State);
+            // The dependency follows its root a moment later (a move of its own): wait for it rather than read it once.
+            Assert.Equal(ReleaseState.Installed, (await agent.WaitForAsync(Lib, s => s.State == ReleaseState.Installed || s.DeviceReleaseStatus == "Error")).State);
             Assert.Equal(acceptedBefore, server.DeliveryReports.Count);
             Assert.Empty(server.DeployReports);
 

@@ -19,6 +19,8 @@ public sealed class TestOrigin : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, OriginFile> _files = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<OriginRequest> _log = new();
+    private readonly ConcurrentDictionary<string, string> _sparse = new(StringComparer.Ordinal);
+    private readonly TempDirectory _sparseDir = new("getapp-origin");
 
     private TestOrigin(WebApplication app)
     {
@@ -42,6 +44,7 @@ public sealed class TestOrigin : IAsyncDisposable
         var app = builder.Build();
         TestOrigin? origin = null;
         app.MapGet("/files/{name}", (HttpContext context, string name) => origin!.ServeAsync(context, name));
+        app.MapGet("/sparse/{name}", (HttpContext context, string name) => origin!.ServeSparse(context, name));
         app.MapGet("/redirect/{name}", (HttpContext context, string name) =>
         {
             origin!.Record(context, 302);
@@ -60,6 +63,35 @@ public sealed class TestOrigin : IAsyncDisposable
         var file = new OriginFile(name, size, seed, new Uri(BaseAddress, $"files/{name}"));
         _files[name] = file;
         return file;
+    }
+
+    /// <summary>
+    /// Adds a file of <paramref name="size"/> zero bytes that takes no disk space (sparse), served from disk with Range at
+    /// <c>/sparse/{name}</c>: for releases of gigabytes. Returns its URL.
+    /// </summary>
+    public Uri AddSparseFile(string name, long size)
+    {
+        var path = _sparseDir.Combine(name);
+        using (var file = new FileStream(path, FileMode.Create, FileAccess.Write))
+        {
+            file.SetLength(size);
+        }
+
+        _sparse[name] = path;
+        return new Uri(BaseAddress, $"sparse/{name}");
+    }
+
+    private IResult ServeSparse(HttpContext context, string name)
+    {
+        if (!_sparse.TryGetValue(name, out var path))
+        {
+            Record(context, 404);
+            return Results.NotFound();
+        }
+
+        Record(context, context.Request.Headers.Range.Count > 0 ? 206 : 200);
+        return Results.File(path, "application/octet-stream", enableRangeProcessing: true,
+            entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{name}-sparse\""), lastModified: new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
     }
 
     public IReadOnlyList<OriginRequest> RequestsFor(string name) => Log.Where(r => r.Path == $"/files/{name}").ToList();
@@ -94,6 +126,11 @@ public sealed class TestOrigin : IAsyncDisposable
 
         if (Interlocked.Decrement(ref faults.FailTimes) >= 0)
         {
+            if (faults.RetryAfter is { } retryAfter)
+            {
+                context.Response.Headers.RetryAfter = retryAfter;
+            }
+
             Answer(context, Record(context, faults.FailStatus), faults.FailStatus);
             return;
         }
@@ -208,6 +245,7 @@ public sealed class TestOrigin : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+        _sparseDir.Dispose();
     }
 }
 
@@ -217,6 +255,7 @@ public sealed record OriginRequest(string Method, string Path, string Host, stri
     private long _bytesSent;
 
     public int Status { get; init; }
+    public DateTime At { get; } = DateTime.UtcNow;
     public long BytesSent => Interlocked.Read(ref _bytesSent);
 
     /// <summary>The first byte asked for by <c>Range: bytes=N-</c>, or null.</summary>
@@ -301,5 +340,8 @@ public sealed class OriginFaults
     public long ShortBy { get; set; }
     public int ForbiddenTimes;
     public int FailStatus { get; set; } = 503;
+
+    /// <summary>The <c>Retry-After</c> value sent with the <see cref="FailStatus"/> answers (seconds, or an HTTP date).</summary>
+    public string? RetryAfter { get; set; }
     public int FailTimes;
 }

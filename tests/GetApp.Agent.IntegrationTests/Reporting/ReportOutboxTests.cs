@@ -46,11 +46,11 @@ public class ReportOutboxTests
         Assert.All(server.Received.Where(r => r.Path.Contains("Status", StringComparison.Ordinal)), r => Assert.Equal("s3cret", r.DeviceAuth));
 
         // Field by field, as the server's DeliveryStatusDto / DeployStatusDto name them (nulls left out).
-        Assert.Equal(["deviceId", "catalogId", "itemKey", "deliveryStatus", "type", "downloadStart", "currentTime"],
+        Assert.Equal(["deviceId", "catalogId", "itemKey", "deliveryStatus", "state", "type", "downloadStart", "currentTime"],
             server.DeliveryReports.First(r => Is(r, Lib, "deliveryStatus", "Start")).Select(p => p.Key));
-        Assert.Equal(["deviceId", "catalogId", "itemKey", "deliveryStatus", "type", "downloadStart", "downloadData", "bitNumber", "downloadSpeed", "downloadEstimateTime", "currentTime"],
+        Assert.Equal(["deviceId", "catalogId", "itemKey", "deliveryStatus", "state", "type", "downloadStart", "downloadData", "bitNumber", "downloadSpeed", "downloadEstimateTime", "currentTime"],
             server.DeliveryReports.Last(r => Is(r, Lib, "deliveryStatus", "Download")).Select(p => p.Key));
-        Assert.Equal(["deviceId", "catalogId", "itemKey", "deliveryStatus", "type", "downloadStart", "downloadDone", "downloadData", "bitNumber", "currentTime"],
+        Assert.Equal(["deviceId", "catalogId", "itemKey", "deliveryStatus", "state", "type", "downloadStart", "downloadDone", "downloadData", "bitNumber", "currentTime"],
             server.DeliveryReports.First(r => Is(r, Lib, "deliveryStatus", "Done")).Select(p => p.Key));
         Assert.Equal(["deviceId", "catalogId", "deployStatus", "type", "deployStart", "progress", "currentTime"],
             server.DeployReports.First(r => Is(r, App, "deployStatus", "Start")).Select(p => p.Key));

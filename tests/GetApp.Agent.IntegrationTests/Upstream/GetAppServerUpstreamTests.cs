@@ -42,7 +42,9 @@ public partial class GetAppServerUpstreamTests
         Assert.Equal("field-unit", body["platform"]!["token"]!.GetValue<string>());
         Assert.Equal("SN-1", body["platform"]!["platformId"]!.GetValue<string>());
         Assert.Matches(IsoUtc(), body["snapshotDate"]!.GetValue<string>());
-        Assert.Null(body["general"]); // strict server validation lives there (§9.11): free-form values go to deviceData.metadata
+        // The device facts the discovery service reads (DeviceFactsTests checks them end to end); free-form values go to deviceData.metadata.
+        Assert.Equal("dev-test-1", body["general"]!["physicalDevice"]!["ID"]!.GetValue<string>());
+        Assert.Equal(body["deviceData"]!["metadata"]!["os"]!.GetValue<string>(), body["general"]!["physicalDevice"]!["OS"]!.GetValue<string>());
 
         var data = body["deviceData"]!.AsObject();
         Assert.Equal("dev-test-1", data["deviceId"]!.GetValue<string>());

@@ -122,4 +122,71 @@ public class GetAppServerContractTests
         Assert.Equal(PrepareStatus.Error, prepared.Status);
         Assert.Contains(url, prepared.Error);
     }
+
+    [Fact]
+    public void PrepareDeliveryAnswer_DoneWithNoArtifacts_IsABundleWithNothingToFetch()
+    {
+        var result = JsonSerializer.Deserialize("""{"catalogId":"20.kit@1.0.0","status":"done","artifacts":[]}""", GetAppServerJsonContext.Default.PrepareDeliveryResDto)!;
+
+        var prepared = GetAppServerUpstream.Interpret("20.kit@1.0.0", result, "http://server");
+
+        Assert.Equal(PrepareStatus.Done, prepared.Status);
+        Assert.Empty(prepared.Artifacts);
+    }
+
+    [Fact]
+    public void DiscoveryMessage_General_HasTheServersSectionAndFieldNames()
+    {
+        var json = Json(new DiscoveryMessageV2Dto
+        {
+            Id = "dev-1",
+            DiscoveryType = ServerWire.DiscoveryTypeGetApp,
+            General = new GeneralDiscoveryDto(new PersonalDiscoveryDto("pump-7"), new SituationalDiscoveryDto("1000", 80, new GeoLocationDto("32.1", "34.8", null)),
+                new PhysicalDiscoveryDto { Id = "dev-1", Os = "linux", Mac = "aa:bb:cc:dd:ee:ff", Ip = "10.0.0.1", SerialNumber = "SN-1" }),
+            SoftwareData = new DiscoverySoftwareV2Dto([]),
+        }, GetAppServerJsonContext.Default.DiscoveryMessageV2Dto);
+
+        Assert.Equal(
+            """{"personalDevice":{"name":"pump-7"},"situationalDevice":{"availableStorage":"1000","power":80,"location":{"lat":"32.1","long":"34.8"}},"physicalDevice":{"ID":"dev-1","OS":"linux","MAC":"aa:bb:cc:dd:ee:ff","IP":"10.0.0.1","serialNumber":"SN-1"}}""",
+            json["general"]!.ToJsonString());
+    }
+
+    [Fact]
+    public void DeliveryStatusDto_State_FollowsTheStatusAndIsIntegerValued()
+    {
+        var json = Json(new DeliveryStatusDto
+        {
+            DeviceId = "dev-1", CatalogId = "7.app@1.0.0", ItemKey = "7.app@1.0.0", DeliveryStatus = "Done", State = "Done", Type = "software",
+            BitNumber = int.MaxValue, DownloadEstimateTime = 0, CurrentTime = Time,
+        }, GetAppServerJsonContext.Default.DeliveryStatusDto);
+
+        Assert.Equal(["deviceId", "catalogId", "itemKey", "deliveryStatus", "state", "type", "bitNumber", "downloadEstimateTime", "currentTime"], json.Select(p => p.Key));
+        Assert.Equal("2147483647", json["bitNumber"]!.ToJsonString());
+    }
+
+    [Theory]
+    [InlineData("http://server:3000", "/api/v2/files/a.bin?X-Amz-Signature=s", "http://server:3000/api/v2/files/a.bin?X-Amz-Signature=s")]
+    [InlineData("http://server:3000/", "/files/a.bin", "http://server:3000/files/a.bin")]
+    [InlineData("http://server/getapp", "/files/a.bin", "http://server/files/a.bin")]
+    [InlineData("http://server/getapp", "files/a.bin", "http://server/getapp/files/a.bin")]
+    [InlineData("http://server:3000", "//mirror.local/a.bin", "http://mirror.local/a.bin")]
+    [InlineData("http://server:3000", "https://s3.local/b/a.bin?sig=1", "https://s3.local/b/a.bin?sig=1")]
+    public void ResolveArtifactUrl_PathIsOnTheServerThatAnswered(string baseUrl, string url, string expected) =>
+        Assert.Equal(expected, GetAppServerClient.ResolveArtifactUrl(baseUrl, url)!.AbsoluteUri);
+
+    [Fact]
+    public void PrepareDeliveryAnswer_UnfetchableUrl_ErrorMasksItsQueryAndUserInfo()
+    {
+        var result = new PrepareDeliveryResDto
+        {
+            Status = "done",
+            Artifacts = [new DeliveryItemDto { ItemKey = "k", Url = "ftp://user:pw@files.local/a.bin?X-Amz-Signature=secret", ArtifactType = "software" }],
+        };
+
+        var prepared = GetAppServerUpstream.Interpret("7.app@1.0.0", result, "http://server");
+
+        Assert.Contains("ftp://***@files.local/a.bin?***", prepared.Error);
+        Assert.DoesNotContain("secret", prepared.Error);
+        Assert.DoesNotContain("pw", prepared.Error);
+    }
 }

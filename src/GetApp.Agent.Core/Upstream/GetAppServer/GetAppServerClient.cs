@@ -10,6 +10,7 @@ namespace GetApp.Agent.Core.Upstream.GetAppServer;
 /// HTTP to the GetApp server: tries the configured URLs in order (starting with the one that answered last), sends the
 /// device secret as <c>Device-Auth</c>, bounds the connect by the live <c>tcpTimeout</c> and each request by
 /// <see cref="GetAppServerOptions.RequestTimeout"/>, and keeps the last error in <see cref="GetAppServerConnection"/>.
+/// Every answer's <c>Date</c> header feeds the <see cref="ServerClock"/>.
 /// Its HttpClient is private: no other part of the agent can send the secret anywhere.
 /// </summary>
 public sealed partial class GetAppServerClient : IDisposable
@@ -21,16 +22,25 @@ public sealed partial class GetAppServerClient : IDisposable
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<GetAppServerClient> _logger;
     private readonly HttpClient _http;
+    private readonly ServerClock? _clock;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _loggedRedirects = new(StringComparer.Ordinal);
     private string? _lastLoggedError;
 
-    public GetAppServerClient(GetAppServerConnection connection, GetAppServerOptions options, LiveSettings settings, TimeProvider timeProvider, ILogger<GetAppServerClient> logger)
+    /// <summary>At most this many redirects are followed for one request.</summary>
+    public const int MaxRedirects = 5;
+
+    public GetAppServerClient(GetAppServerConnection connection, GetAppServerOptions options, LiveSettings settings, TimeProvider timeProvider,
+        ILogger<GetAppServerClient> logger, ServerClock? clock = null)
     {
         _connection = connection;
+        _clock = clock;
         _options = options;
         _timeProvider = timeProvider;
         _logger = logger;
         var handler = new SocketsHttpHandler
         {
+            // Redirects are handled here (RedirectRule): HttpClient's own would turn a POST into a GET (losing a report)
+            // and follow to any host.
             AllowAutoRedirect = false,
             PooledConnectionLifetime = TimeSpan.FromMinutes(2),
             ConnectCallback = async (context, cancellationToken) =>
@@ -56,13 +66,19 @@ public sealed partial class GetAppServerClient : IDisposable
                 }
             },
         };
+        if (options.ServerCertificateValidation is { } validation)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = validation;
+        }
+
         _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
         _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("getapp-agent-dotnet", "1.0"));
     }
 
     /// <summary>
-    /// Sends one request, failing over to the next URL on a network error, a timeout or a 5xx. A 4xx is the server's
-    /// answer (no failover) and is returned; when no URL answers, throws <see cref="UpstreamException"/>.
+    /// Sends one request, failing over to the next URL on a network error, a timeout, a 5xx or a redirect it will not
+    /// follow. A 4xx is the server's answer (no failover) and is returned; when no URL answers, throws
+    /// <see cref="UpstreamException"/>. A 3xx is never an answer: see <see cref="RedirectRule"/> for which are followed.
     /// </summary>
     public async Task<ServerAnswer> SendAsync(string operation, HttpMethod method, string path, byte[]? jsonBody, CancellationToken cancellationToken)
     {
@@ -75,46 +91,77 @@ public sealed partial class GetAppServerClient : IDisposable
         UpstreamError? last = null;
         foreach (var baseUrl in urls)
         {
-            var url = baseUrl.TrimEnd('/') + path;
-            using var request = new HttpRequestMessage(method, url);
-            if (_options.DeviceSecret is { Length: > 0 } secret)
-            {
-                request.Headers.TryAddWithoutValidation(DeviceAuthHeader, secret);
-            }
-
-            if (jsonBody is not null)
-            {
-                request.Content = new ByteArrayContent(jsonBody);
-                request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-            }
-
+            var configured = new Uri(baseUrl.TrimEnd('/') + path);
+            var target = configured;
+            // Device-Auth goes to the configured server's host only; once a redirect leaves it, never again in this request.
+            var sendSecret = true;
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(_options.RequestTimeout);
             try
             {
-                using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
-                var body = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
-                var status = (int)response.StatusCode;
-                if (status >= 500)
+                for (var hop = 0; ; hop++)
                 {
-                    last = Fail(baseUrl, operation, status, $"the server answered {status} {response.ReasonPhrase}: {Shorten(body)}");
-                    continue;
-                }
+                    using var request = BuildRequest(method, target, jsonBody, sendSecret);
+                    var sentAt = _timeProvider.GetUtcNow();
+                    using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
+                    // Only the configured server's own clock counts (another host's may differ).
+                    if (sendSecret && response.Headers.Date is { } serverDate)
+                    {
+                        _clock?.Observe(sentAt, _timeProvider.GetUtcNow(), serverDate);
+                    }
 
-                if (status >= 400)
-                {
-                    Fail(baseUrl, operation, status, Describe4xx(response.StatusCode, response.ReasonPhrase, body));
+                    var body = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
+                    var status = (int)response.StatusCode;
+                    if (status is >= 300 and < 400)
+                    {
+                        var location = response.Headers.Location is { } l ? (l.IsAbsoluteUri ? l : new Uri(target, l)) : null;
+                        var rule = RedirectRule.For(status, target, location);
+                        if (rule.Follow && hop < MaxRedirects)
+                        {
+                            if (rule.UpgradesToHttps)
+                            {
+                                LogUpgradeOnce(baseUrl, location!);
+                            }
+
+                            if (sendSecret && !RedirectRule.SameHost(configured, location!))
+                            {
+                                sendSecret = false;
+                                LogSecretWithheldOnce(baseUrl, location!);
+                            }
+
+                            target = location!;
+                            continue;
+                        }
+
+                        var why = hop >= MaxRedirects ? $"more than {MaxRedirects} redirects" : rule.Refusal;
+                        last = Fail(baseUrl, operation, status,
+                            $"the server answered {status} {response.ReasonPhrase} to {Describe(target)}, redirecting to {(location is null ? "nowhere" : Describe(location))}: {why}; a redirect is not an answer, nothing was accepted");
+                        break;
+                    }
+
+                    if (status >= 500)
+                    {
+                        last = Fail(baseUrl, operation, status, $"the server answered {status} {response.ReasonPhrase}: {Shorten(body)}");
+                        break;
+                    }
+
+                    if (status >= 400)
+                    {
+                        Fail(baseUrl, operation, status, sendSecret
+                            ? Describe4xx(response.StatusCode, response.ReasonPhrase, body)
+                            : $"{Describe(target)}, where the server redirected and where the device secret is not sent, answered {status} {response.ReasonPhrase}: {Shorten(body)}");
+                        return new ServerAnswer(status, body, baseUrl);
+                    }
+
+                    _connection.Succeeded(baseUrl, _timeProvider.GetUtcNow());
+                    if (_lastLoggedError is not null)
+                    {
+                        _lastLoggedError = null;
+                        LogReachable(SafeUrl.Masked(baseUrl));
+                    }
+
                     return new ServerAnswer(status, body, baseUrl);
                 }
-
-                _connection.Succeeded(baseUrl, _timeProvider.GetUtcNow());
-                if (_lastLoggedError is not null)
-                {
-                    _lastLoggedError = null;
-                    LogReachable(baseUrl);
-                }
-
-                return new ServerAnswer(status, body, baseUrl);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
@@ -126,13 +173,63 @@ public sealed partial class GetAppServerClient : IDisposable
             }
         }
 
+        _connection.Unreachable(last!);
         throw new UpstreamException($"GetApp server unreachable ({operation}): {last!.Message} [{last.Url}]");
     }
 
-    /// <summary>Resolves an artifact URL that the server gave relative to itself (an A2A parent may) against the answering URL.</summary>
-    public static Uri? ResolveArtifactUrl(string baseUrl, string url) =>
-        Uri.TryCreate(url, UriKind.Absolute, out var absolute) ? absolute
-        : Uri.TryCreate(new Uri(baseUrl.TrimEnd('/') + "/"), url, out var relative) ? relative : null;
+    private HttpRequestMessage BuildRequest(HttpMethod method, Uri url, byte[]? jsonBody, bool sendSecret)
+    {
+        var request = new HttpRequestMessage(method, url);
+        if (sendSecret && _options.DeviceSecret is { Length: > 0 } secret)
+        {
+            request.Headers.TryAddWithoutValidation(DeviceAuthHeader, secret);
+        }
+
+        if (jsonBody is not null)
+        {
+            request.Content = new ByteArrayContent(jsonBody);
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        }
+
+        return request;
+    }
+
+    /// <summary>A URL for messages: scheme, host, port and path (a query may carry credentials).</summary>
+    private static string Describe(Uri url) => SafeUrl.Masked(url.GetLeftPart(UriPartial.Path));
+
+    private void LogUpgradeOnce(string baseUrl, Uri location)
+    {
+        var https = $"https://{location.Authority}{new Uri(baseUrl.TrimEnd('/') + "/").AbsolutePath.TrimEnd('/')}";
+        if (_loggedRedirects.TryAdd("upgrade " + baseUrl, 0))
+        {
+            LogHttpsUpgrade(SafeUrl.Masked(baseUrl), SafeUrl.Masked(https));
+        }
+    }
+
+    private void LogSecretWithheldOnce(string baseUrl, Uri location)
+    {
+        if (_loggedRedirects.TryAdd("host " + baseUrl + " " + location.Authority, 0))
+        {
+            LogSecretWithheld(SafeUrl.Masked(baseUrl), location.Authority);
+        }
+    }
+
+    /// <summary>
+    /// Resolves an artifact URL that the server gave relative to itself (<c>/api/...</c>, as an A2A parent may) against the
+    /// URL that answered. A URL with a scheme stays as it is; one starting with '/' is a path on the server, never the
+    /// local file path .NET would read it as on Unix (<c>file:///api/...</c>).
+    /// </summary>
+    public static Uri? ResolveArtifactUrl(string baseUrl, string url)
+    {
+        if (!url.StartsWith('/') && !url.StartsWith('\\') && Uri.TryCreate(url, UriKind.Absolute, out var absolute))
+        {
+            return absolute;
+        }
+
+        return Uri.TryCreate(baseUrl.TrimEnd('/') + "/", UriKind.Absolute, out var server)
+            && Uri.TryCreate(url, UriKind.Relative, out var path)
+            && Uri.TryCreate(server, path, out var resolved) ? resolved : null;
+    }
 
     public void Dispose() => _http.Dispose();
 
@@ -149,6 +246,8 @@ public sealed partial class GetAppServerClient : IDisposable
 
     private UpstreamError Fail(string url, string operation, int? status, string message)
     {
+        // Server URLs are shown and logged masked too: one configured with user info must not put it in a log line.
+        url = SafeUrl.Masked(url);
         var error = new UpstreamError(_timeProvider.GetUtcNow(), url, operation, status, message);
         _connection.Failed(error);
         // The same failure repeated (server down for an hour) is logged once, then again only when it changes.
@@ -176,6 +275,14 @@ public sealed partial class GetAppServerClient : IDisposable
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "GetApp server reachable again at {Url}")]
     private partial void LogReachable(string url);
+
+    [LoggerMessage(EventId = 4300, Level = LogLevel.Warning,
+        Message = "The GetApp server URL {Url} redirects to https; requests follow the redirect, but configure {HttpsUrl} as the server URL (--upstream, GETAPP_UPSTREAM or BASE_URL) to save the extra round trip")]
+    private partial void LogHttpsUpgrade(string url, string httpsUrl);
+
+    [LoggerMessage(EventId = 4301, Level = LogLevel.Warning,
+        Message = "The GetApp server at {Url} redirected a request to another host, {Host}; it is followed without Device-Auth (the device secret is sent to the configured server only)")]
+    private partial void LogSecretWithheld(string url, string host);
 }
 
 /// <summary>A server answer below 500: its status, body text, and the base URL that gave it.</summary>

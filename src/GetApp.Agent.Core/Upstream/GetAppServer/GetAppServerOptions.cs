@@ -1,3 +1,5 @@
+using System.Net.Security;
+
 namespace GetApp.Agent.Core.Upstream.GetAppServer;
 
 /// <summary>How to reach the GetApp server: its URLs (tried in order), the device secret, and the per-request timeout.</summary>
@@ -18,4 +20,10 @@ public sealed record GetAppServerOptions
 
     /// <summary>How often an empty outbox is looked at again (progress saves do not wake the sender).</summary>
     public TimeSpan OutboxIdlePoll { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How the server's TLS certificate is checked; null (the default) = the operating system's trust store. A seam for
+    /// tests, whose https server double has a self-signed certificate; nothing in the agent's configuration sets it.
+    /// </summary>
+    public RemoteCertificateValidationCallback? ServerCertificateValidation { get; init; }
 }

@@ -38,6 +38,7 @@ public static class GetAppServerServiceCollectionExtensions
 
         services.TryAddSingleton(new GetAppServerOptions { Urls = options.UpstreamUrls, DeviceSecret = options.DeviceSecret });
         services.TryAddSingleton(sp => new GetAppServerConnection(sp.GetRequiredService<GetAppServerOptions>().Urls));
+        services.TryAddSingleton<ServerClock>();
         services.TryAddSingleton<GetAppServerClient>();
         services.TryAddSingleton<GetAppServerUpstream>();
         services.TryAddSingleton<IUpstream>(sp => sp.GetRequiredService<GetAppServerUpstream>());

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using GetApp.Agent.Core.Device;
 using GetApp.Agent.Core.Releases;
+using GetApp.Agent.Core.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace GetApp.Agent.Core.Upstream.GetAppServer;
@@ -16,9 +17,17 @@ public sealed partial class GetAppServerUpstream(
     GetAppServerClient client,
     GetAppServerConnection connection,
     DeviceService device,
+    ServerClock serverClock,
+    AgentDatabase database,
     TimeProvider timeProvider,
     ILogger<GetAppServerUpstream> logger) : IUpstream
 {
+    /// <summary>
+    /// A discovery whose <c>snapshotDate</c> turns out to have been this far off the server's time (learned from its own
+    /// answer) is sent again at once with the corrected time: the server would have ignored its component states.
+    /// </summary>
+    internal static readonly TimeSpan ResendSkew = TimeSpan.FromSeconds(5);
+
     private const string DiscoverPath = "/api/v2/device/discover/component";
     private const string PreparePath = "/api/v2/delivery/prepareDelivery";
     private const string PreparedPath = "/api/v2/delivery/preparedDelivery/";
@@ -26,31 +35,45 @@ public sealed partial class GetAppServerUpstream(
     // Releases whose preparation the server is still working on: the next call polls instead of asking again.
     private readonly ConcurrentDictionary<string, bool> _preparing = new(StringComparer.Ordinal);
 
-    public string Description => $"GetApp server {string.Join(", ", connection.Urls)}";
+    public string Description => $"GetApp server {string.Join(", ", connection.Urls.Select(SafeUrl.Masked))}";
 
     public async Task<DiscoveryAnswer> DiscoverAsync(DiscoveryRequest request, CancellationToken cancellationToken)
     {
-        var message = await BuildDiscoveryMessageAsync(request, cancellationToken).ConfigureAwait(false);
-        var body = JsonSerializer.SerializeToUtf8Bytes(message, GetAppServerJsonContext.Default.DiscoveryMessageV2Dto);
-        var answer = await client.SendAsync("discovery", HttpMethod.Post, DiscoverPath, body, cancellationToken).ConfigureAwait(false);
-        if (!answer.IsSuccess)
+        await serverClock.LoadAsync(database, cancellationToken).ConfigureAwait(false);
+        var (answer, offsetUsed) = await SendDiscoveryAsync(request, cancellationToken).ConfigureAwait(false);
+        if (serverClock.Offset is { } learned && (learned - offsetUsed).Duration() > ResendSkew)
         {
-            throw new UpstreamException($"discovery refused by {answer.BaseUrl}: {connection.Snapshot().LastError?.Message}");
+            // The server compares snapshotDate with its own clock; sent in the wrong time, the components were not applied.
+            LogClockSkew(offsetUsed.TotalSeconds, learned.TotalSeconds);
+            (answer, _) = await SendDiscoveryAsync(request, cancellationToken).ConfigureAwait(false);
         }
 
+        await serverClock.SaveAsync(database, cancellationToken).ConfigureAwait(false);
         DeviceComponentsOfferingDto offering;
         try
         {
             offering = JsonSerializer.Deserialize(answer.Body, GetAppServerJsonContext.Default.DeviceComponentsOfferingDto)
-                ?? throw new UpstreamException($"the discovery answer of {answer.BaseUrl} is empty");
+                ?? throw new UpstreamException($"the discovery answer of {SafeUrl.Masked(answer.BaseUrl)} is empty");
         }
         catch (JsonException e)
         {
-            throw new UpstreamException($"the discovery answer of {answer.BaseUrl} is not a DeviceComponentsOfferingDto: {e.Message}", e);
+            throw new UpstreamException($"the discovery answer of {SafeUrl.Masked(answer.BaseUrl)} is not a DeviceComponentsOfferingDto: {e.Message}", e);
         }
 
         await device.SaveServerHintsAsync(offering.LatestConfigSemVer, offering.Restrictions, cancellationToken).ConfigureAwait(false);
         return new DiscoveryAnswer(offering.Releases ?? [], offering.LatestConfigSemVer, offering.Restrictions);
+    }
+
+    /// <summary>Sends one discovery; also returns the clock offset its <c>snapshotDate</c> was built with.</summary>
+    private async Task<(ServerAnswer Answer, TimeSpan OffsetUsed)> SendDiscoveryAsync(DiscoveryRequest request, CancellationToken cancellationToken)
+    {
+        var offsetUsed = serverClock.Offset ?? TimeSpan.Zero;
+        var message = await BuildDiscoveryMessageAsync(request, cancellationToken).ConfigureAwait(false);
+        var body = JsonSerializer.SerializeToUtf8Bytes(message, GetAppServerJsonContext.Default.DiscoveryMessageV2Dto);
+        var answer = await client.SendAsync("discovery", HttpMethod.Post, DiscoverPath, body, cancellationToken).ConfigureAwait(false);
+        return answer.IsSuccess
+            ? (answer, offsetUsed)
+            : throw new UpstreamException($"discovery refused by {SafeUrl.Masked(answer.BaseUrl)}: {connection.Snapshot().LastError?.Message}");
     }
 
     public async Task<PreparedDelivery> PrepareDeliveryAsync(string catalogId, CancellationToken cancellationToken)
@@ -85,7 +108,7 @@ public sealed partial class GetAppServerUpstream(
         catch (JsonException e)
         {
             _preparing.TryRemove(catalogId, out _);
-            throw new UpstreamException($"the prepareDelivery answer of {answer.BaseUrl} is not a PrepareDeliveryResDto: {e.Message}", e);
+            throw new UpstreamException($"the prepareDelivery answer of {SafeUrl.Masked(answer.BaseUrl)} is not a PrepareDeliveryResDto: {e.Message}", e);
         }
 
         var prepared = Interpret(catalogId, result, answer.BaseUrl);
@@ -98,7 +121,7 @@ public sealed partial class GetAppServerUpstream(
             _preparing.TryRemove(catalogId, out _);
         }
 
-        LogPrepared(catalogId, result.Status ?? "(none)", answer.BaseUrl);
+        LogPrepared(catalogId, result.Status ?? "(none)", SafeUrl.Masked(answer.BaseUrl));
         return prepared;
     }
 
@@ -113,7 +136,9 @@ public sealed partial class GetAppServerUpstream(
             metadata.Remove(key);
         }
 
-        var now = timeProvider.GetUtcNow();
+        // In the server's time: it applies the components only when snapshotDate is later than what it stored (its own
+        // time at the previous discovery). The upper bound of the estimate is never behind the server's clock.
+        var now = serverClock.ToServerUpperBound(timeProvider.GetUtcNow());
         return new DiscoveryMessageV2Dto
         {
             Id = enrollment.DeviceId,
@@ -121,6 +146,7 @@ public sealed partial class GetAppServerUpstream(
             SnapshotDate = now,
             DeviceTypeToken = enrollment.DeviceType.Count > 0 ? string.Join(',', enrollment.DeviceType) : null,
             Platform = enrollment.Platform.Trim().Length > 0 ? new PlatformDiscoverDto(enrollment.Platform.Trim(), NullIfEmpty(enrollment.PlatformId)) : null,
+            General = GeneralDiscovery.From(enrollment.DeviceId, metadata),
             DeviceData = new DeviceDataDto
             {
                 SnapshotDate = now,
@@ -182,7 +208,7 @@ public sealed partial class GetAppServerUpstream(
             var source = GetAppServerClient.ResolveArtifactUrl(baseUrl, item.Url);
             if (source is null || source.Scheme is not ("http" or "https"))
             {
-                return new PreparedDelivery(PrepareStatus.Error, [], $"the GetApp server gave item '{item.ItemKey}' of '{catalogId}' a URL this agent will not fetch: {item.Url}");
+                return new PreparedDelivery(PrepareStatus.Error, [], $"the GetApp server gave item '{item.ItemKey}' of '{catalogId}' a URL this agent will not fetch: {SafeUrl.Masked(item.Url)}");
             }
 
             artifacts.Add(new PreparedArtifact(new ArtifactSpec
@@ -199,15 +225,14 @@ public sealed partial class GetAppServerUpstream(
             }, source));
         }
 
-        return artifacts.Count == 0
-            ? new PreparedDelivery(PrepareStatus.Error, [], $"the GetApp server prepared '{catalogId}' without any artifact")
-            : new PreparedDelivery(PrepareStatus.Done, artifacts);
+        // No artifacts is a valid answer: a release made only of dependencies (a bundle) has nothing of its own to fetch.
+        return new PreparedDelivery(PrepareStatus.Done, artifacts);
     }
 
     /// <summary>rpm/deb packages come from the device's own repositories and docker images from a registry: not downloaded here.</summary>
     private static string? UnsupportedReason(DeliveryItemDto item)
     {
-        var url = item.Url!;
+        var url = SafeUrl.Masked(item.Url);
         if (url.StartsWith("rpm://", StringComparison.OrdinalIgnoreCase) || item.ArtifactType == "rpm")
         {
             return $"rpm package ({url})";
@@ -240,4 +265,8 @@ public sealed partial class GetAppServerUpstream(
 
     [LoggerMessage(EventId = 4010, Level = LogLevel.Debug, Message = "prepareDelivery {CatalogId}: {Status} from {Url}")]
     private partial void LogPrepared(string catalogId, string status, string url);
+
+    [LoggerMessage(EventId = 4302, Level = LogLevel.Warning,
+        Message = "The device clock differs from the GetApp server's by {LearnedSeconds:0.#} s (the discovery was sent assuming {UsedSeconds:0.#} s); sending it again with a server-aligned snapshotDate, as the server ignores component states older than its last discovery")]
+    private partial void LogClockSkew(double usedSeconds, double learnedSeconds);
 }

@@ -17,6 +17,10 @@ public sealed record DiscoveryMessageV2Dto
     public string? DeviceTypeToken { get; init; }
 
     public PlatformDiscoverDto? Platform { get; init; }
+
+    /// <summary>Device facts as the discovery service reads them (name, OS, MAC, IP, storage): see <see cref="GeneralDiscovery"/>.</summary>
+    public GeneralDiscoveryDto? General { get; init; }
+
     public DeviceDataDto? DeviceData { get; init; }
     public required DiscoverySoftwareV2Dto SoftwareData { get; init; }
     public IReadOnlyList<DeviceFieldDto>? SupportedFields { get; init; }
@@ -102,14 +106,25 @@ public sealed record DeliveryStatusDto
     /// <summary><c>DeliveryStatusEnum</c>: Start, Download, Done, Error, Pause, Continue, Cancelled, Deleted.</summary>
     public required string DeliveryStatus { get; init; }
 
+    /// <summary>
+    /// <c>DeliveryStateEnum</c>, the phase the report is about: Prepare, Download, Validation, Done. The newest server libs
+    /// mark a release downloaded only on <c>Done</c> with state absent or <c>Done</c>.
+    /// </summary>
+    public string? State { get; init; }
+
     public required string Type { get; init; }
     public DateTimeOffset? DownloadStart { get; init; }
     public DateTimeOffset? DownloadStop { get; init; }
     public DateTimeOffset? DownloadDone { get; init; }
     public double? DownloadData { get; init; }
-    public long? BitNumber { get; init; }
+
+    /// <summary>Bytes of the release received so far; stored in a 32-bit column, so never above <see cref="int.MaxValue"/>.</summary>
+    public int? BitNumber { get; init; }
+
     public double? DownloadSpeed { get; init; }
-    public long? DownloadEstimateTime { get; init; }
+
+    /// <summary>Milliseconds left; stored in a 32-bit column, so never above <see cref="int.MaxValue"/> (24.8 days).</summary>
+    public int? DownloadEstimateTime { get; init; }
     public required DateTimeOffset CurrentTime { get; init; }
 }
 
@@ -126,7 +141,8 @@ public sealed record DeployStatusDto
     public DateTimeOffset? DeployStart { get; init; }
     public DateTimeOffset? DeployStop { get; init; }
     public DateTimeOffset? DeployDone { get; init; }
-    public long? DeployEstimateTime { get; init; }
+    /// <summary>Milliseconds left; a 32-bit column like <see cref="DeliveryStatusDto.DownloadEstimateTime"/>.</summary>
+    public int? DeployEstimateTime { get; init; }
     public int? Progress { get; init; }
     public required DateTimeOffset CurrentTime { get; init; }
 }
