@@ -31,8 +31,12 @@ public sealed class ReleaseService(ReleaseStore store, ReleaseProgressBoard prog
     public Task<IReadOnlyList<ReleaseRecord>> ListAsync(CancellationToken cancellationToken) =>
         store.ListAsync(cancellationToken);
 
-    /// <summary>Applies <paramref name="action"/> if the lifecycle allows it from where the release is now.</summary>
-    public async Task<MoveResult> MoveAsync(string catalogId, ReleaseAction action, ReleaseChange? change, CancellationToken cancellationToken)
+    /// <summary>
+    /// Applies <paramref name="action"/> if the lifecycle allows it from where the release is now; <paramref name="alongside"/>
+    /// (when given) is written in the same transaction as the move, and only if it moves.
+    /// </summary>
+    public async Task<MoveResult> MoveAsync(string catalogId, ReleaseAction action, ReleaseChange? change, CancellationToken cancellationToken,
+        ReleaseWriteAlongside? alongside = null)
     {
         ReleaseRecord? before = null;
         var result = await store.UpdateAsync(catalogId, current =>
@@ -50,7 +54,7 @@ public sealed class ReleaseService(ReleaseStore store, ReleaseProgressBoard prog
             before = current;
             var moved = Apply(current, action, next, change ?? new ReleaseChange());
             return (moved, MoveResult.Moved(moved));
-        }, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken, alongside).ConfigureAwait(false);
 
         if (result.Succeeded)
         {

@@ -71,9 +71,10 @@ public sealed class ReleaseStore(AgentDatabase database, IEnumerable<IReleaseWri
 
     /// <summary>
     /// Reads the release, lets <paramref name="change"/> decide its new value (or null to leave it), and stores it,
-    /// all under the write lock and in one transaction.
+    /// all under the write lock and in one transaction, with <paramref name="alongside"/> when it is stored.
     /// </summary>
-    public Task<T> UpdateAsync<T>(string catalogId, Func<ReleaseRecord?, (ReleaseRecord? NewValue, T Result)> change, CancellationToken cancellationToken) =>
+    public Task<T> UpdateAsync<T>(string catalogId, Func<ReleaseRecord?, (ReleaseRecord? NewValue, T Result)> change, CancellationToken cancellationToken,
+        ReleaseWriteAlongside? alongside = null) =>
         WriteAsync(async (connection, transaction, ct) =>
         {
             var before = FindInTransaction(catalogId);
@@ -84,6 +85,11 @@ public sealed class ReleaseStore(AgentDatabase database, IEnumerable<IReleaseWri
                 foreach (var listener in _listeners)
                 {
                     await listener.OnReleaseWrittenAsync(connection, transaction, before, after, ct).ConfigureAwait(false);
+                }
+
+                if (alongside is not null)
+                {
+                    await alongside(connection, transaction, ct).ConfigureAwait(false);
                 }
             }
 
