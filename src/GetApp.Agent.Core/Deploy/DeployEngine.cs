@@ -67,7 +67,8 @@ public sealed partial class DeployEngine(
             }
         }
 
-        var moved = await releases.MoveAsync(catalogId, ReleaseAction.StartDeploy, null, cancellationToken).ConfigureAwait(false);
+        var moved = await records.MoveAsync(catalogId, ReleaseAction.StartDeploy, null,
+            run is null ? "waiting for a third-party installer to report through PUT /api/v2/deploy/{catalog_id}" : null, null, cancellationToken).ConfigureAwait(false);
         if (!moved.Succeeded)
         {
             if (run is not null)
@@ -85,7 +86,6 @@ public sealed partial class DeployEngine(
         }
         else
         {
-            await records.UpdateAsync(catalogId, "waiting for a third-party installer to report through PUT /api/v2/deploy/{catalog_id}", null, cancellationToken).ConfigureAwait(false);
             LogWaitingForThirdParty(catalogId);
         }
 
@@ -187,8 +187,7 @@ public sealed partial class DeployEngine(
                 await outcomes.FailAsync(id, $"the installer timed out after {launch.Timeout.TotalSeconds:0}s and was killed with its whole process group (pid {outcome.Pid}); {output}").ConfigureAwait(false);
                 break;
             case InstallerEnd.Cancelled when run.CancelReason is { } reason:
-                var cancelled = await releases.MoveAsync(id, ReleaseAction.CancelDeploy, new ReleaseChange { ErrMsg = reason }, CancellationToken.None).ConfigureAwait(false);
-                await records.UpdateAsync(id, reason, null, CancellationToken.None).ConfigureAwait(false);
+                var cancelled = await records.MoveAsync(id, ReleaseAction.CancelDeploy, new ReleaseChange { ErrMsg = reason }, reason, null, CancellationToken.None).ConfigureAwait(false);
                 LogCancelled(id, cancelled.Message);
                 break;
             case InstallerEnd.Cancelled:
@@ -321,21 +320,21 @@ public sealed partial class DeployEngine(
                     DeploymentStatus.Pause => ReleaseAction.PauseDeploy,
                     _ => ReleaseAction.ContinueDeploy,
                 };
-                var moved = await releases.MoveAsync(catalogId, action, new ReleaseChange { ErrMsg = effective == DeploymentStatus.Cancelled ? log : null }, cancellationToken).ConfigureAwait(false);
+                var moved = await records.MoveAsync(catalogId, action, new ReleaseChange { ErrMsg = effective == DeploymentStatus.Cancelled ? log : null }, log, null,
+                    cancellationToken).ConfigureAwait(false);
                 if (!moved.Succeeded)
                 {
                     return DeployResult.Conflict(moved.Message);
                 }
 
-                await records.UpdateAsync(catalogId, log, null, cancellationToken).ConfigureAwait(false);
                 return await view.GetAsync(catalogId, cancellationToken).ConfigureAwait(false);
         }
     }
 
     private async Task<DeployResult> ReportProgressAsync(string catalogId, DeployMessageDto message, CancellationToken cancellationToken)
     {
-        var moved = await releases.MoveAsync(catalogId, ReleaseAction.ReportInstalling,
-            new ReleaseChange { Progress = message.Progress, Eta = message.EstimateTime }, cancellationToken).ConfigureAwait(false);
+        var moved = await records.MoveAsync(catalogId, ReleaseAction.ReportInstalling,
+            new ReleaseChange { Progress = message.Progress, Eta = message.EstimateTime }, message.MessageLog, null, cancellationToken).ConfigureAwait(false);
         if (!moved.Succeeded)
         {
             return DeployResult.Conflict(moved.Message);
@@ -346,7 +345,6 @@ public sealed partial class DeployEngine(
             releases.Progress.Set(catalogId, progress, message.EstimateTime);
         }
 
-        await records.UpdateAsync(catalogId, message.MessageLog, null, cancellationToken).ConfigureAwait(false);
         return await view.GetAsync(catalogId, cancellationToken).ConfigureAwait(false);
     }
 

@@ -23,7 +23,14 @@ internal static partial class AgentHost
         var startupWarnings = new StartupWarnings([.. warnings ?? [], .. AgentOptionsValidator.Check(options)]);
         CheckBindSecurity(options);
         var certificate = HttpsCertificate.Load(options);
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "getapp-agent" });
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ApplicationName = "getapp-agent",
+            // The host's own appsettings.json is read once: watching it for changes watches the working directory and
+            // every folder under it (inotify, one by one), which from / or a data dir of thousands of releases takes
+            // seconds at start. The agent's settings are read once too (RunCommand), and live ones go through the API.
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
+        });
         builder.WebHost.UseUrls([.. options.Urls]);
         if (certificate is not null)
         {
@@ -89,6 +96,8 @@ internal static partial class AgentHost
 
         app.Services.GetRequiredService<DataDirectory>().Open();
         await app.Services.GetRequiredService<SchemaMigrator>().MigrateAsync(cancellationToken).ConfigureAwait(false);
+        // The read model every release read is served from, loaded before anything can ask.
+        await app.Services.GetRequiredService<ReleaseStore>().LoadAsync(cancellationToken).ConfigureAwait(false);
         await app.Services.GetRequiredService<Core.Settings.LiveSettings>().LoadAsync(cancellationToken).ConfigureAwait(false);
         // A configured cosign key that cannot be used stops the agent here, with one clear line rather than a host stack trace.
         app.Services.GetRequiredService<Core.Delivery.CosignVerifier>();
