@@ -130,6 +130,17 @@ public sealed partial class DashboardAssetsTests
     }
 
     [Fact]
+    public async Task Start_LogsWhereToOpenTheDashboard()
+    {
+        var logs = new CapturedLogs();
+        await using var agent = await TestAgent.StartAsync(configureServices: logs.AddTo);
+
+        var line = Assert.Single(logs.WithEventId(5200));
+
+        Assert.Equal($"Dashboard: open {agent.ListenAddress.TrimEnd('/')}/ in a browser", line.Message);
+    }
+
+    [Fact]
     public void EmbeddedFiles_ReferenceNothingOutsideTheAgent()
     {
         foreach (var name in DashboardAssets.Embedded.Names)
