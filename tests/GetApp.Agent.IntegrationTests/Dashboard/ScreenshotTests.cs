@@ -1,4 +1,6 @@
+using GetApp.Agent.Core.Device;
 using GetApp.Agent.Core.Releases;
+using Microsoft.Extensions.DependencyInjection;
 using GetApp.Agent.IntegrationTests.Delivery;
 using GetApp.Agent.IntegrationTests.Deploy;
 using GetApp.Agent.IntegrationTests.Infrastructure;
@@ -84,7 +86,11 @@ public sealed class ScreenshotTests(DashboardBrowser browser)
             .Describe(Docs, "Demo docs", "Documentation bundle installed by a third-party installer.")
             .Describe(Maps, "Maps, north region", "Offline map tiles.")
             .Describe("22.maps-south@3.2.0", "Maps, south region", "Offline map tiles.");
-        await s.StartAgentAsync();
+        // A device as a field unit would name itself (the screenshot goes into the README).
+        await s.StartAgentAsync(configureServices: services => services.AddSingleton(new DeviceSeed
+        {
+            DeviceId = "field-tablet-07", DeviceTypes = ["agent_linux", "zone-north"], Platform = "rugged-tablet", PlatformId = "RT-0007", MachineIdPath = "/nonexistent",
+        }));
         foreach (var id in new[] { App, Driver })
         {
             await s.ControlOkAsync("start", id);
