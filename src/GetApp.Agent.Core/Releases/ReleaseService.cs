@@ -85,6 +85,9 @@ public sealed class ReleaseService(ReleaseStore store, ReleaseProgressBoard prog
             ReleaseAction.ResumeDelivery or ReleaseAction.BeginDownload or ReleaseAction.BeginValidation => moved with { ErrMsg = null },
             ReleaseAction.CompleteDelivery => moved with { Progress = 100, Eta = null, ErrMsg = null },
             ReleaseAction.CancelDelivery => moved with { Eta = null },
+            // Committed before the run lets go and stores its bytes: take the progress it shows now, not the one it
+            // stored up to two seconds ago, so the paused status (and its event) never shows the bar going back.
+            ReleaseAction.PauseDelivery => moved with { Progress = Math.Max(current.Progress ?? 0, progress.Get(current.CatalogId)?.Progress ?? 0) },
             ReleaseAction.FailDelivery or ReleaseAction.FailDeploy or ReleaseAction.FailAsDependency or ReleaseAction.CancelDeploy
                 => moved with { Eta = null, ErrMsg = change.ErrMsg ?? current.ErrMsg },
             ReleaseAction.DeleteDelivery => moved with { Progress = null, Eta = null, ErrMsg = null, DownloadDuration = null, ArtsDirPath = null },

@@ -118,6 +118,10 @@ internal static partial class AgentHost
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("GetApp.Agent");
         var upstream = services.GetRequiredService<Core.Upstream.IUpstream>();
         LogStarted(logger, string.Join(", ", addresses), services.GetRequiredService<DataDirectory>().Root, upstream.Description);
+        if (addresses.FirstOrDefault() is { } first)
+        {
+            Dashboard.DashboardLog.Where(logger, first.TrimEnd('/') + "/");
+        }
     }
 
     private static void CheckBindSecurity(AgentOptions options)
