@@ -36,4 +36,7 @@ namespace GetApp.Agent.Core.Contracts;
 [JsonSerializable(typeof(GetApp.Agent.Core.Device.DeviceEnrollment))]
 [JsonSerializable(typeof(DeployDto))]
 [JsonSerializable(typeof(DeployMessageDto))]
+[JsonSerializable(typeof(IReadOnlyList<CdnDeviceDto>))]
+[JsonSerializable(typeof(IReadOnlyList<CdnDeviceReleasesDto>))]
+[JsonSerializable(typeof(IReadOnlyList<CdnDeviceReleaseDto>))]
 public sealed partial class AgentJsonContext : JsonSerializerContext;

@@ -1,10 +1,11 @@
 using System.Globalization;
 using GetApp.Agent.Core.Storage;
+using GetApp.Agent.Core.Upstream;
 
 namespace GetApp.Agent.Core.Delivery;
 
 /// <summary>
-/// Per-artifact delivery records (<c>artifact_deliveries</c>): where an artifact comes from, how many bytes are on disk,
+/// Per-artifact delivery records (<c>artifact_deliveries</c>): where an artifact comes from (masked: no user info, no query), how many bytes are on disk,
 /// and the validator (ETag or Last-Modified) that makes a resumed Range request safe (<c>If-Range</c>).
 /// </summary>
 public sealed class ArtifactDeliveryStore(AgentDatabase database, TimeProvider timeProvider)
@@ -32,7 +33,7 @@ public sealed class ArtifactDeliveryStore(AgentDatabase database, TimeProvider t
         p.AddWithValue("$id", catalogId);
         p.AddWithValue("$key", itemKey);
         p.AddWithValue("$file", fileName);
-        p.AddWithValue("$url", StripUserInfo(sourceUrl));
+        p.AddWithValue("$url", SafeUrl.Masked(sourceUrl));
         p.AddWithValue("$size", (object?)size ?? DBNull.Value);
         p.AddWithValue("$done", bytesDone);
         p.AddWithValue("$validator", (object?)validator ?? DBNull.Value);
@@ -60,10 +61,4 @@ public sealed class ArtifactDeliveryStore(AgentDatabase database, TimeProvider t
         command.Parameters.AddWithValue("$id", catalogId);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
-
-    // Presigned credentials in a URL are not kept at rest.
-    private static string StripUserInfo(string url) =>
-        Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.UserInfo.Length > 0
-            ? new UriBuilder(uri) { UserName = "", Password = "" }.Uri.ToString()
-            : url;
 }

@@ -47,6 +47,7 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
 
             offset = await HashExistingAsync(file, offset, hash, buffer, cancellationToken).ConfigureAwait(false);
             observer.OnLength(offset);
+            PartialFileSpace.Reserve(file.SafeFileHandle, offset, request.ExpectedSize);
 
             using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             stall.CancelAfter(stallTimeout);
@@ -60,6 +61,7 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
                 file.SetLength(offset);
                 hash.GetHashAndReset();
                 observer.OnLength(offset);
+                PartialFileSpace.Reserve(file.SafeFileHandle, offset, request.ExpectedSize);
             }
 
             if (opened.AlreadyComplete)
@@ -71,12 +73,17 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
             var received = await pipeline.CopyAsync(body, request.ExpectedSize, stall, stallTimeout, cancellationToken).ConfigureAwait(false);
             if (opened.ContentLength is { } announced && received < announced)
             {
-                throw new DeliveryException($"the body ended after {received} of the {announced} bytes announced by Content-Length", retriable: true);
+                throw new DeliveryException($"the body ended after {received} of the {announced} bytes announced by Content-Length", retriable: true, reason: DeliveryFailureReason.Network);
             }
 
             // Durable before anyone may rename it into artsDirPath.
             file.Flush(flushToDisk: true);
             return new DownloadOutcome(offset + received, hash.GetHashAndReset());
+        }
+        catch
+        {
+            PartialFileSpace.Release(file);
+            throw;
         }
         finally
         {
@@ -84,7 +91,7 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
         }
     }
 
-    /// <summary>Opens the partial file; a new one is preallocated to the expected size (fewer, larger extents; far faster appends).</summary>
+    /// <summary>Opens the partial file. Its room is reserved by <see cref="PartialFileSpace"/> on Linux; elsewhere a new one is preallocated.</summary>
     private static FileStream OpenPartial(DownloadRequest request)
     {
         try
@@ -96,17 +103,17 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
                 Access = FileAccess.ReadWrite,
                 Share = FileShare.Read,
                 BufferSize = 0,
-                PreallocationSize = exists ? 0 : request.ExpectedSize ?? 0,
+                PreallocationSize = exists || OperatingSystem.IsLinux() ? 0 : request.ExpectedSize ?? 0,
             });
         }
         catch (IOException e)
         {
-            throw new DeliveryException($"cannot create the partial file {request.PartialPath}: {e.Message}", retriable: false, e);
+            throw new DeliveryException($"cannot create the partial file {request.PartialPath}: {e.Message}", retriable: false, e, DeliveryFailureReason.Storage);
         }
     }
 
     internal static DeliveryException Stalled(TimeSpan stallTimeout, long at) =>
-        new($"the download stalled: no data for {stallTimeout.TotalSeconds:0.#} s (at byte {at})", retriable: true);
+        new($"the download stalled: no data for {stallTimeout.TotalSeconds:0.#} s (at byte {at})", retriable: true, reason: DeliveryFailureReason.Stall);
 
     /// <summary>Feeds the bytes already on disk to the hash, so a resumed download still yields the hash of the whole file.</summary>
     private static async Task<long> HashExistingAsync(FileStream file, long length, IncrementalHash hash, byte[] buffer, CancellationToken cancellationToken)
@@ -156,7 +163,15 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new DeliveryException($"cannot read {path}: {e.Message}", retriable: true, e);
+            throw new DeliveryException($"cannot read {path}: {e.Message}", retriable: true, e, DeliveryFailureReason.Source);
+        }
+
+        // The catalog checked this real path; a link swapped into it since then would make this open another file. What a
+        // descriptor really opened is visible on Linux: anything but the checked path is refused (without saying where it led).
+        if (OpenedPathOf(source) is { } opened && opened != path)
+        {
+            source.Dispose();
+            throw new DeliveryException($"{path} now leads somewhere else through a symbolic link; it is not the file the catalog was checked against", retriable: false);
         }
 
         if (offset > source.Length)
@@ -166,6 +181,23 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
 
         source.Position = offset;
         return new OpenedSource(source, offset, source.Length - offset, null, AlreadyComplete: expectedSize == offset && offset == source.Length);
+    }
+
+    private static string? OpenedPathOf(FileStream file)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+
+        try
+        {
+            return new FileInfo($"/proc/self/fd/{file.SafeFileHandle.DangerousGetHandle()}").LinkTarget;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     private async Task<OpenedSource> OpenHttpAsync(DownloadRequest request, long offset, DownloadObserver observer, CancellationToken cancellationToken)
@@ -201,7 +233,7 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
             }
             catch (HttpRequestException e)
             {
-                throw new DeliveryException($"cannot reach {Describe(uri)}: {e.Message}", retriable: true, e);
+                throw new DeliveryException($"cannot reach {Describe(uri)}: {e.Message}", retriable: true, e, DeliveryFailureReason.Network);
             }
 
             var status = (int)response.StatusCode;
@@ -211,7 +243,7 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
                 uri = location.IsAbsoluteUri ? location : new Uri(uri, location);
                 if (uri.Scheme is not ("http" or "https"))
                 {
-                    throw new DeliveryException($"redirected to an unsupported URL scheme '{uri.Scheme}'", retriable: false);
+                    throw new DeliveryException($"redirected to an unsupported URL scheme '{uri.Scheme}'", retriable: false, reason: DeliveryFailureReason.Source);
                 }
 
                 continue;
@@ -243,7 +275,7 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
 
                     if (offset == 0)
                     {
-                        throw new DeliveryException($"HTTP 416 from {Describe(uri)} for a request without Range", retriable: true);
+                        throw new DeliveryException($"HTTP 416 from {Describe(uri)} for a request without Range", retriable: true, reason: DeliveryFailureReason.Http);
                     }
 
                     offset = 0;
@@ -255,12 +287,24 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
                 default:
                     response.Dispose();
                     var retriable = status >= 500 || response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests;
-                    throw new DeliveryException($"HTTP {status} {response.ReasonPhrase} from {Describe(uri)}", retriable);
+                    var retryAfter = response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable ? RetryAfterOf(response) : null;
+                    throw new DeliveryException($"HTTP {status} {response.ReasonPhrase} from {Describe(uri)}{(retryAfter is { } wait ? $" (Retry-After {wait.TotalSeconds:0} s)" : "")}", retriable, reason: DeliveryFailureReason.Http)
+                    {
+                        RetryAfter = retryAfter,
+                    };
             }
         }
 
-        throw new DeliveryException($"more than {MaxRedirects} redirects from {Describe(request.Source)}", retriable: false);
+        throw new DeliveryException($"more than {MaxRedirects} redirects from {Describe(request.Source)}", retriable: false, reason: DeliveryFailureReason.Source);
     }
+
+    /// <summary><c>Retry-After</c> as a wait from now: seconds, or an HTTP date (a past one is no wait).</summary>
+    private TimeSpan? RetryAfterOf(HttpResponseMessage response) => response.Headers.RetryAfter switch
+    {
+        { Delta: { } delta } => delta,
+        { Date: { } date } => date - time.GetUtcNow(),
+        _ => null,
+    };
 
     /// <summary>A strong ETag, else Last-Modified: what If-Range accepts. Weak ETags cannot guard a range.</summary>
     private static string? ValidatorOf(HttpResponseMessage response) =>
@@ -274,6 +318,6 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
     private static Uri WithoutUserInfo(Uri uri) =>
         uri.UserInfo.Length == 0 ? uri : new UriBuilder(uri) { UserName = "", Password = "" }.Uri;
 
-    /// <summary>The URL without user info or query (presigned signatures do not belong in logs or errMsg).</summary>
-    internal static string Describe(Uri uri) => uri.IsAbsoluteUri ? WithoutUserInfo(uri).GetLeftPart(UriPartial.Path) : uri.ToString();
+    /// <summary>The URL with user info and query masked (presigned signatures do not belong in logs or errMsg).</summary>
+    internal static string Describe(Uri uri) => Upstream.SafeUrl.Masked(uri);
 }

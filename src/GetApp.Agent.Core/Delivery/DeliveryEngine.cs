@@ -1,9 +1,9 @@
-using System.Collections.Concurrent;
 using System.Threading.Channels;
 using GetApp.Agent.Core.Discovery;
 using GetApp.Agent.Core.Hosting;
 using GetApp.Agent.Core.Releases;
 using GetApp.Agent.Core.Settings;
+using GetApp.Agent.Core.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -14,6 +14,11 @@ namespace GetApp.Agent.Core.Delivery;
 /// <c>maxParallelDeliveries</c> workers (re-read on every dispatch, so a settings change applies at once), automatic
 /// delivery of pushed (and, with <c>deliveryAutoTrigger</c>, offered) releases, and recovery after a restart.
 /// </summary>
+/// <remarks>
+/// Control actions run one at a time (<see cref="_control"/>), and so does the engine's own settling after a run ends
+/// on its own: what a stopped run leaves behind is decided against a picture no other action is changing. Runs never
+/// wait for that lock, so an action waiting for a run to let go cannot deadlock with it.
+/// </remarks>
 public sealed partial class DeliveryEngine(
     ReleaseService releases,
     DeliveryRunner runner,
@@ -21,98 +26,73 @@ public sealed partial class DeliveryEngine(
     DataDirectory dataDirectory,
     LiveSettings settings,
     DiscoveryService discovery,
+    DiskSpace space,
+    DeliveryTelemetry telemetry,
     ILogger<DeliveryEngine> logger) : BackgroundService
 {
     private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(30);
 
     private readonly Channel<string> _queue = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly HashSet<string> _queued = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, DeliveryRun> _running = new(StringComparer.Ordinal);
+    private readonly DeliveryRoster _roster = new();
+    private readonly SemaphoreSlim _control = new(1, 1);
     private readonly SemaphoreSlim _slotFreed = new(0);
+    private readonly HashSet<string> _waitingForSpace = new(StringComparer.Ordinal);
     private CancellationToken _stopping = CancellationToken.None;
 
     /// <summary><c>offering</c>/<c>push</c>/<c>deleted</c>, or <c>delivery</c> with Error/Cancel → <c>delivery</c>, and queued.</summary>
-    public async Task<MoveResult> StartDeliveryAsync(string catalogId, CancellationToken cancellationToken)
-    {
-        var result = await releases.MoveAsync(catalogId, ReleaseAction.StartDelivery, null, cancellationToken).ConfigureAwait(false);
-        if (result.Succeeded)
+    public Task<MoveResult> StartDeliveryAsync(string catalogId, CancellationToken cancellationToken) =>
+        UnderControlAsync(async () =>
         {
-            LogQueued(catalogId);
-            Enqueue(catalogId);
-        }
-
-        return result;
-    }
-
-    /// <summary>Pauses the release (and the run delivering it); partial bytes stay on disk for the resume.</summary>
-    public async Task<MoveResult> PauseDeliveryAsync(string catalogId, CancellationToken cancellationToken)
-    {
-        var result = await releases.MoveAsync(catalogId, ReleaseAction.PauseDelivery, null, cancellationToken).ConfigureAwait(false);
-        if (!result.Succeeded)
-        {
-            return result;
-        }
-
-        foreach (var member in await StopRunsCoveringAsync(catalogId, DeliveryStopReason.Pause).ConfigureAwait(false))
-        {
-            await releases.MoveAsync(member, ReleaseAction.PauseDelivery, null, CancellationToken.None).ConfigureAwait(false);
-        }
-
-        return await ReloadAsync(result, cancellationToken).ConfigureAwait(false);
-    }
-
-    public async Task<MoveResult> ResumeDeliveryAsync(string catalogId, CancellationToken cancellationToken)
-    {
-        var result = await releases.MoveAsync(catalogId, ReleaseAction.ResumeDelivery, null, cancellationToken).ConfigureAwait(false);
-        if (result.Succeeded)
-        {
-            Enqueue(catalogId);
-        }
-
-        return result;
-    }
-
-    /// <summary>Cancels the release (and the run delivering it) and discards its partial bytes.</summary>
-    public async Task<MoveResult> CancelDeliveryAsync(string catalogId, CancellationToken cancellationToken)
-    {
-        var result = await releases.MoveAsync(catalogId, ReleaseAction.CancelDelivery, null, cancellationToken).ConfigureAwait(false);
-        if (!result.Succeeded)
-        {
-            return result;
-        }
-
-        foreach (var member in await StopRunsCoveringAsync(catalogId, DeliveryStopReason.Cancel).ConfigureAwait(false))
-        {
-            if ((await releases.MoveAsync(member, ReleaseAction.CancelDelivery, null, CancellationToken.None).ConfigureAwait(false)).Succeeded)
+            var result = await releases.MoveAsync(catalogId, ReleaseAction.StartDelivery, null, cancellationToken).ConfigureAwait(false);
+            if (result.Succeeded)
             {
-                await DiscardPartialsAsync(member).ConfigureAwait(false);
+                LogQueued(catalogId);
+                Enqueue(catalogId);
             }
-        }
 
-        await DiscardPartialsAsync(catalogId).ConfigureAwait(false);
-        LogCancelled(catalogId);
-        return await ReloadAsync(result, cancellationToken).ConfigureAwait(false);
-    }
+            return result;
+        }, cancellationToken);
+
+    /// <summary>Pauses the release, every release being delivered that needs it, and the runs delivering them; partial bytes stay on disk.</summary>
+    public Task<MoveResult> PauseDeliveryAsync(string catalogId, CancellationToken cancellationToken) =>
+        UnderControlAsync(() => StopDeliveryAsync(catalogId, ReleaseAction.PauseDelivery, DeliveryStopReason.Pause, cancellationToken), cancellationToken);
+
+    public Task<MoveResult> ResumeDeliveryAsync(string catalogId, CancellationToken cancellationToken) =>
+        UnderControlAsync(async () =>
+        {
+            var result = await releases.MoveAsync(catalogId, ReleaseAction.ResumeDelivery, null, cancellationToken).ConfigureAwait(false);
+            if (result.Succeeded)
+            {
+                Enqueue(catalogId);
+            }
+
+            return result;
+        }, cancellationToken);
+
+    /// <summary>Cancels the release, every release being delivered that needs it, and the runs delivering them; discards their partial bytes.</summary>
+    public Task<MoveResult> CancelDeliveryAsync(string catalogId, CancellationToken cancellationToken) =>
+        UnderControlAsync(() => StopDeliveryAsync(catalogId, ReleaseAction.CancelDelivery, DeliveryStopReason.Cancel, cancellationToken), cancellationToken);
 
     /// <summary><c>downloaded</c>/<c>uninstalled</c> → <c>deleted</c>; its artifacts folder is removed.</summary>
-    public async Task<MoveResult> DeleteDeliveryAsync(string catalogId, CancellationToken cancellationToken)
-    {
-        var result = await releases.MoveAsync(catalogId, ReleaseAction.DeleteDelivery, null, cancellationToken).ConfigureAwait(false);
-        if (result.Succeeded)
+    public Task<MoveResult> DeleteDeliveryAsync(string catalogId, CancellationToken cancellationToken) =>
+        UnderControlAsync(async () =>
         {
-            DeliveryRunner.DeleteQuietly(dataDirectory.ArtifactsDirOf(catalogId));
-            await DiscardPartialsAsync(catalogId).ConfigureAwait(false);
-            LogDeleted(catalogId);
-        }
+            var result = await releases.MoveAsync(catalogId, ReleaseAction.DeleteDelivery, null, cancellationToken).ConfigureAwait(false);
+            if (result.Succeeded)
+            {
+                DeliveryRunner.DeleteQuietly(dataDirectory.ArtifactsDirOf(catalogId));
+                await DiscardPartialsAsync(catalogId).ConfigureAwait(false);
+                LogDeleted(catalogId);
+            }
 
-        return result;
-    }
+            return result;
+        }, cancellationToken);
 
     /// <summary>Recovers after a restart (also after <c>kill -9</c>) before the API listens, then starts pushed releases.</summary>
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         var all = await releases.ListAsync(cancellationToken).ConfigureAwait(false);
-        var active = all.Where(r => r.Position is { State: ReleaseState.Delivery, DeliveryStatus: DeliveryStatus.Start or DeliveryStatus.InProgress }).ToList();
+        var active = all.Where(DeliveryClosure.IsActive).ToList();
         var dependencies = active.SelectMany(r => r.Dependencies).ToHashSet(StringComparer.Ordinal);
         foreach (var release in active.Where(r => !dependencies.Contains(r.CatalogId)))
         {
@@ -128,6 +108,7 @@ public sealed partial class DeliveryEngine(
 
         discovery.Discovered += OnDiscovered;
         settings.Changed += OnSettingsChanged;
+        space.Changed += OnSpaceChanged;
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
         await StartAutomaticAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -136,8 +117,9 @@ public sealed partial class DeliveryEngine(
     {
         discovery.Discovered -= OnDiscovered;
         settings.Changed -= OnSettingsChanged;
+        space.Changed -= OnSpaceChanged;
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
-        await Task.WhenAll(_running.Values.Select(r => r.Completion)).WaitAsync(StopWait, CancellationToken.None)
+        await Task.WhenAll(_roster.Runs().Select(r => r.Completion)).WaitAsync(StopWait, CancellationToken.None)
             .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
@@ -148,7 +130,7 @@ public sealed partial class DeliveryEngine(
         {
             while (await _queue.Reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
             {
-                while (_running.Count >= settings.Current.MaxParallelDeliveries)
+                while (_roster.RunningCount >= settings.Current.MaxParallelDeliveries)
                 {
                     await _slotFreed.WaitAsync(stoppingToken).ConfigureAwait(false);
                 }
@@ -158,21 +140,15 @@ public sealed partial class DeliveryEngine(
                     continue;
                 }
 
-                lock (_queued)
-                {
-                    _queued.Remove(catalogId);
-                }
-
-                if (_running.TryGetValue(catalogId, out var finishing))
+                var run = _roster.Take(catalogId, () => new DeliveryRun(catalogId, stoppingToken), out var finishing);
+                if (run is null)
                 {
                     // The previous run of this release is still letting go (it just failed, or was paused): go again after it.
-                    _ = finishing.Completion.ContinueWith(_ => Enqueue(catalogId), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+                    _ = finishing!.Completion.ContinueWith(_ => Requeue(catalogId), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
                     continue;
                 }
 
-                var run = new DeliveryRun(catalogId, stoppingToken);
-                _running[catalogId] = run;
-                run.Completion = Task.Run(() => RunAsync(run, stoppingToken), CancellationToken.None);
+                _ = Task.Run(() => RunAsync(run, stoppingToken), CancellationToken.None);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -186,60 +162,64 @@ public sealed partial class DeliveryEngine(
         {
             await runner.RunAsync(run, stoppingToken).ConfigureAwait(false);
         }
-#pragma warning disable CA1031 // One broken delivery must not stop the engine; it is logged and the release stays where it was.
+#pragma warning disable CA1031 // One broken delivery must not stop the engine; it is logged and its root ends in Error.
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            // A bug must not leave the release looking busy forever: it ends in Error, and a start retries it.
             LogRunCrashed(run.RootId, e);
-            foreach (var member in run.Members)
-            {
-                Task fail = releases.MoveAsync(member, ReleaseAction.FailDelivery, new ReleaseChange { ErrMsg = $"internal error: {e.Message}" }, CancellationToken.None);
-                await fail.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
+            telemetry.Failed(run.RootId, DeliveryFailureReason.Internal);
+            run.Abandoned = $"internal error: {e.Message}";
         }
         finally
         {
-            _running.TryRemove(run.RootId, out _);
+            _roster.Ended(run);
             run.Dispose();
             _slotFreed.Release();
+            run.Complete();
+        }
+
+        if (run.DiskFull)
+        {
+            lock (_waitingForSpace)
+            {
+                _waitingForSpace.Add(run.RootId);
+            }
+        }
+
+        // A run asked to stop is settled by whoever asked; one that ended on its own is settled here.
+        if (run.StopReason == DeliveryStopReason.None && !stoppingToken.IsCancellationRequested)
+        {
+            await SettleAfterRunAsync(run).ConfigureAwait(false);
         }
     }
 
     private void Enqueue(string catalogId)
     {
-        lock (_queued)
+        if (_roster.TryQueue(catalogId))
         {
-            if (!_queued.Add(catalogId))
-            {
-                return;
-            }
+            _queue.Writer.TryWrite(catalogId);
         }
-
-        _queue.Writer.TryWrite(catalogId);
     }
 
-    /// <summary>Stops every run delivering <paramref name="catalogId"/> and waits until it let go; returns the other members of those runs still in delivery.</summary>
-    private async Task<IReadOnlyList<string>> StopRunsCoveringAsync(string catalogId, DeliveryStopReason reason)
+    private void Requeue(string catalogId)
     {
-        var others = new List<string>();
-        foreach (var run in _running.Values.Where(r => r.Members.Contains(catalogId)).ToList())
+        if (_roster.Undefer(catalogId))
         {
-            run.Stop(reason);
-            await run.Completion.WaitAsync(StopWait, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            others.AddRange(run.Members.Where(m => m != catalogId));
+            _queue.Writer.TryWrite(catalogId);
         }
+    }
 
-        var stillInDelivery = new List<string>();
-        foreach (var id in others.Distinct(StringComparer.Ordinal))
+    private async Task<MoveResult> UnderControlAsync(Func<Task<MoveResult>> action, CancellationToken cancellationToken)
+    {
+        await _control.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            if (await releases.FindAsync(id, CancellationToken.None).ConfigureAwait(false) is { State: ReleaseState.Delivery })
-            {
-                stillInDelivery.Add(id);
-            }
+            return await action().ConfigureAwait(false);
         }
-
-        return stillInDelivery;
+        finally
+        {
+            _control.Release();
+        }
     }
 
     private async Task DiscardPartialsAsync(string catalogId)
@@ -249,10 +229,49 @@ public sealed partial class DeliveryEngine(
         releases.Progress.Clear(catalogId);
     }
 
-    private async Task<MoveResult> ReloadAsync(MoveResult result, CancellationToken cancellationToken) =>
-        await releases.FindAsync(result.Release!.CatalogId, cancellationToken).ConfigureAwait(false) is { } now ? MoveResult.Moved(now) : result;
-
     private void OnDiscovered() => _ = StartAutomaticAsync(_stopping);
+
+    /// <summary>Space is back: deliveries that failed because the disk was full start again (from the bytes they kept).</summary>
+    private void OnSpaceChanged(bool full)
+    {
+        if (full)
+        {
+            return;
+        }
+
+        string[] waiting;
+        lock (_waitingForSpace)
+        {
+            waiting = [.. _waitingForSpace];
+            _waitingForSpace.Clear();
+        }
+
+        foreach (var id in waiting)
+        {
+            _ = RestartAfterSpaceAsync(id);
+        }
+    }
+
+    private async Task RestartAfterSpaceAsync(string catalogId)
+    {
+        try
+        {
+            // Refused (409) when a person already started, cancelled or deleted it meanwhile: then theirs stands.
+            if ((await StartDeliveryAsync(catalogId, _stopping).ConfigureAwait(false)).Succeeded)
+            {
+                LogRestartedAfterSpace(catalogId);
+            }
+        }
+#pragma warning disable CA1031 // Fire-and-forget from an event: a failure is logged; a start by hand still works.
+        catch (Exception e) when (e is not OperationCanceledException)
+#pragma warning restore CA1031
+        {
+            LogAutoStartFailed(e);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
 
     private void OnSettingsChanged(AgentSettings current)
     {
@@ -305,4 +324,7 @@ public sealed partial class DeliveryEngine(
 
     [LoggerMessage(EventId = 2105, Level = LogLevel.Warning, Message = "Starting pushed deliveries failed")]
     private partial void LogAutoStartFailed(Exception exception);
+
+    [LoggerMessage(EventId = 2052, Level = LogLevel.Information, Message = "Space is back: the delivery of {CatalogId} starts again from the bytes it kept")]
+    private partial void LogRestartedAfterSpace(string catalogId);
 }

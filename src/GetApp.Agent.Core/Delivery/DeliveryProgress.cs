@@ -40,6 +40,18 @@ public sealed class DeliveryProgress
 
     public long TotalBytes => _total;
 
+    /// <summary>The rate measured by the last <see cref="Sample"/> in bytes per second (0 while unknown).</summary>
+    public double BytesPerSecond { get; private set; }
+
+    /// <summary>The percentage a resumed delivery had reached: samples never show less.</summary>
+    public void StartAtLeast(double percent)
+    {
+        lock (_gate)
+        {
+            _lastPercent = Math.Max(_lastPercent, Math.Clamp(percent, 0, 100));
+        }
+    }
+
     public void Report(string catalogId, string itemKey, long length)
     {
         lock (_gate)
@@ -87,6 +99,7 @@ public sealed class DeliveryProgress
             var percent = _total <= 0 ? 100 : Math.Clamp(100.0 * done / _total, 0, 100);
             _lastPercent = Math.Max(_lastPercent, percent);
             var rate = MeasureRate(timestampTicks, ticksPerSecond, done);
+            BytesPerSecond = rate;
             long? eta = rate > 0 ? (long)Math.Ceiling(Math.Max(0, _total - done) / rate) : null;
             return (_lastPercent, eta);
         }

@@ -21,6 +21,8 @@ public sealed partial class DeliveryRunner(
     ArtifactDeliveryStore artifactStore,
     DataDirectory dataDirectory,
     LiveSettings settings,
+    DiskSpace space,
+    DeliveryTelemetry telemetry,
     TimeProvider timeProvider,
     ILogger<DeliveryRunner> logger)
 {
@@ -53,6 +55,7 @@ public sealed partial class DeliveryRunner(
         Task publisher = Task.CompletedTask;
         try
         {
+            ThrowIfDiskFull();
             var all = (await releases.ListAsync(token).ConfigureAwait(false)).ToDictionary(r => r.CatalogId, StringComparer.Ordinal);
             var closure = DeliveryClosure.Resolve(run.RootId, all);
             run.Members = closure.Select(r => r.CatalogId).ToList();
@@ -72,6 +75,7 @@ public sealed partial class DeliveryRunner(
             current = run.RootId;
             CheckFreeSpace(run.RootId, plans);
             progress = new DeliveryProgress(plans.SelectMany(p => p.Artifacts.Select(a => (p.Release.CatalogId, a.Spec.ItemKey, a.Spec.Size ?? 0))));
+            SeedProgress(progress, plans, root);
             await MoveAsync(run.RootId, ReleaseAction.BeginDownload, null, token).ConfigureAwait(false);
             LogDeliveryStarted(run.RootId, closure.Count, progress.TotalBytes);
             publisher = PublishProgressAsync(run.RootId, () => current, progress, publisherStop.Token);
@@ -83,11 +87,21 @@ public sealed partial class DeliveryRunner(
         }
         catch (ReleaseDeliveryFailedException failure)
         {
-            await FailAsync(run.RootId, failure.CatalogId, failure.Message).ConfigureAwait(false);
+            await FailAsync(run.RootId, failure.CatalogId, failure.Message, failure.Reason).ConfigureAwait(false);
+        }
+        catch (Exception e) when (DiskSpace.IsDiskFull(e))
+        {
+            // The disk is full (our partial file, the database, or someone else): the reserve is given back so this can be
+            // recorded; the bytes received are kept for the resume the engine starts once space returns.
+            space.Exhausted();
+            run.DiskFull = true;
+            await FailAsync(run.RootId, current,
+                $"the disk is full ({space.Available()} bytes free in {dataDirectory.Root}): {e.Message}; the bytes received so far are kept, and the delivery starts again by itself once space is freed",
+                DeliveryFailureReason.Space).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !token.IsCancellationRequested)
         {
-            await FailAsync(run.RootId, current, $"the delivery timed out after {limit.TotalMinutes:0} min (deliveryTimeoutMins)").ConfigureAwait(false);
+            await FailAsync(run.RootId, current, $"the delivery timed out after {limit.TotalMinutes:0} min (deliveryTimeoutMins)", DeliveryFailureReason.Timeout).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
@@ -95,7 +109,9 @@ public sealed partial class DeliveryRunner(
         }
         catch (DeliveryStoppedException stopped)
         {
+            // Another party moved a release this run needed: the engine records why on the root (it must not look busy).
             LogDeliveryStopped(run.RootId, stopped.Message);
+            run.Abandoned = stopped.Message;
         }
         finally
         {
@@ -103,7 +119,14 @@ public sealed partial class DeliveryRunner(
             await publisher.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             if (progress is not null)
             {
-                await PersistProgressAsync(run.RootId, current, progress, CancellationToken.None).ConfigureAwait(false);
+                try
+                {
+                    await PersistProgressAsync(run.RootId, current, progress, CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception e) when (DiskSpace.IsDiskFull(e))
+                {
+                    // Progress is a hint; the bytes on disk are the truth a resume starts from.
+                }
             }
 
             foreach (var member in run.Members)
@@ -111,6 +134,30 @@ public sealed partial class DeliveryRunner(
                 releases.Progress.Clear(member);
             }
         }
+    }
+
+    /// <summary>
+    /// A resumed delivery shows where it was from its first sample: the bytes already in the partial files count at once
+    /// (the downloader reports them only after re-hashing each file, one by one), and the percentage starts from what the
+    /// release showed when it stopped, never 0 % for a moment.
+    /// </summary>
+    private void SeedProgress(DeliveryProgress progress, IReadOnlyList<(ReleaseRecord Release, IReadOnlyList<PreparedArtifact> Artifacts)> plans, ReleaseRecord root)
+    {
+        foreach (var (release, artifacts) in plans)
+        {
+            var names = ArtifactFiles.Plan(artifacts.Select(a => a.Spec).ToList());
+            var dir = PartialDirOf(release.CatalogId);
+            foreach (var artifact in artifacts)
+            {
+                var partial = new FileInfo(Path.Combine(dir, names[artifact.Spec.ItemKey] + ".part"));
+                if (partial.Exists && partial.Length > 0 && (artifact.Spec.Size is not { } size || partial.Length <= size))
+                {
+                    progress.Report(release.CatalogId, artifact.Spec.ItemKey, partial.Length);
+                }
+            }
+        }
+
+        progress.StartAtLeast(root.Progress ?? 0);
     }
 
     private async Task BringIntoDeliveryAsync(ReleaseRecord member, CancellationToken cancellationToken)
@@ -139,7 +186,7 @@ public sealed partial class DeliveryRunner(
             }
             catch (UpstreamException e)
             {
-                throw new ReleaseDeliveryFailedException(catalogId, $"prepare failed: {e.Message}");
+                throw new ReleaseDeliveryFailedException(catalogId, $"prepare failed: {e.Message}", DeliveryFailureReason.Prepare);
             }
 
             switch (prepared.Status)
@@ -149,13 +196,13 @@ public sealed partial class DeliveryRunner(
                     {
                         if (DeliverySources.Check(artifact.Source) is { } problem)
                         {
-                            throw new ReleaseDeliveryFailedException(catalogId, $"artifact '{artifact.Spec.ItemKey}': {problem}");
+                            throw new ReleaseDeliveryFailedException(catalogId, $"artifact '{artifact.Spec.ItemKey}': {problem}", DeliveryFailureReason.Source);
                         }
                     }
 
                     return prepared.Artifacts;
                 case PrepareStatus.Error:
-                    throw new ReleaseDeliveryFailedException(catalogId, $"prepare failed: {prepared.Error ?? "the upstream could not prepare the release"}");
+                    throw new ReleaseDeliveryFailedException(catalogId, $"prepare failed: {prepared.Error ?? "the upstream could not prepare the release"}", DeliveryFailureReason.Prepare);
                 default:
                     await Task.Delay(TimeSpan.FromSeconds(settings.Current.QueryStatusIntervalSec), timeProvider, cancellationToken).ConfigureAwait(false);
                     break;
@@ -165,23 +212,19 @@ public sealed partial class DeliveryRunner(
 
     private void CheckFreeSpace(string rootId, IReadOnlyList<(ReleaseRecord Release, IReadOnlyList<PreparedArtifact> Artifacts)> plans)
     {
-        var needed = 0L;
-        foreach (var (release, artifacts) in plans)
+        var needed = FreeSpaceCheck.Needed(plans.Select(p =>
         {
-            var declared = release.Release["metadata"] is JsonObject metadata ? ReleaseStatusMapper.Number(metadata, "totalSize") : null;
-            var size = declared is { } total ? (long)total : artifacts.Sum(a => a.Spec.Size ?? 0);
-            var dir = PartialDirOf(release.CatalogId);
+            var dir = PartialDirOf(p.Release.CatalogId);
             var onDisk = Directory.Exists(dir) ? new DirectoryInfo(dir).EnumerateFiles().Sum(f => f.Length) : 0;
-            needed += Math.Max(0, size - onDisk);
-        }
+            var declared = p.Release.Release["metadata"] is JsonObject metadata ? ReleaseStatusMapper.Number(metadata, "totalSize") : null;
+            return new FreeSpaceCheck.Release(declared, p.Artifacts.Select(a => a.Spec.Size).ToList(), onDisk);
+        }));
 
-        var buffer = settings.Current.DeliveryStorageBufferBytes;
         Directory.CreateDirectory(dataDirectory.PartialDir);
         var available = new DriveInfo(dataDirectory.PartialDir).AvailableFreeSpace;
-        if (needed + buffer > available)
+        if (FreeSpaceCheck.Problem(needed, settings.Current.DeliveryStorageBufferBytes, available, dataDirectory.Root) is { } problem)
         {
-            throw new ReleaseDeliveryFailedException(rootId,
-                $"not enough free space in {dataDirectory.Root}: {needed + buffer} bytes required ({needed} for the artifacts + {buffer} deliveryStorageBufferBytes), {available} available");
+            throw new ReleaseDeliveryFailedException(rootId, problem, DeliveryFailureReason.Space);
         }
     }
 
@@ -192,6 +235,12 @@ public sealed partial class DeliveryRunner(
         try
         {
             var release = await releases.FindAsync(catalogId, cancellationToken).ConfigureAwait(false);
+            if (release is not null && !isRoot && release.Position is { State: ReleaseState.Delivery, DeliveryStatus: DeliveryStatus.Error })
+            {
+                // It failed in another root's run while this one waited: this root fails for the same reason (a start retries).
+                throw new ReleaseDeliveryFailedException(catalogId, release.ErrMsg ?? "its delivery failed", DeliveryFailureReason.Other);
+            }
+
             if (release is not null && !isRoot && DeliveryClosure.IsDelivered(release))
             {
                 // Another delivery brought it while this one waited.
@@ -211,7 +260,7 @@ public sealed partial class DeliveryRunner(
             var started = timeProvider.GetTimestamp();
             var names = ArtifactFiles.Plan(artifacts.Select(a => a.Spec).ToList());
             var partialDir = PartialDirOf(catalogId);
-            var results = new List<(PreparedArtifact Artifact, string Partial, DownloadOutcome Outcome, string? Problem)>();
+            var results = new List<(PreparedArtifact Artifact, string Partial, DownloadOutcome Outcome, string? Problem, DeliveryFailureReason Reason)>();
             var current = artifacts.ToList();
             for (var i = 0; i < current.Count; i++)
             {
@@ -232,24 +281,24 @@ public sealed partial class DeliveryRunner(
                 }
 
                 current[i] = artifact;
-                results.Add((artifact, partial, outcome, problem ?? signatureProblem));
+                results.Add((artifact, partial, outcome, problem ?? signatureProblem, problem is null ? DeliveryFailureReason.Signature : DeliveryFailureReason.Integrity));
             }
 
             await MoveAsync(catalogId, ReleaseAction.BeginValidation, null, cancellationToken).ConfigureAwait(false);
-            foreach (var (_, _, _, problem) in results)
+            foreach (var (_, _, _, problem, reason) in results)
             {
                 if (problem is not null)
                 {
                     // Corrupt or truncated bytes are never kept, let alone moved into artsDirPath.
                     DeleteQuietly(partialDir);
                     await artifactStore.DeleteAsync(catalogId, CancellationToken.None).ConfigureAwait(false);
-                    throw new ReleaseDeliveryFailedException(catalogId, problem);
+                    throw new ReleaseDeliveryFailedException(catalogId, problem, reason);
                 }
             }
 
             var artsDir = dataDirectory.ArtifactsDirOf(catalogId);
             Directory.CreateDirectory(artsDir);
-            foreach (var (artifact, partial, _, _) in results)
+            foreach (var (artifact, partial, _, _, _) in results)
             {
                 // The partial file was fsynced when its last byte was written; the rename is atomic within the data dir.
                 File.Move(partial, Path.Combine(artsDir, names[artifact.Spec.ItemKey]), overwrite: true);
@@ -269,7 +318,7 @@ public sealed partial class DeliveryRunner(
             }
 
             // The list the file names were planned from is stored with the release: deploy derives the same names from it.
-            var delivered = new ReleaseChange { DownloadDuration = seconds, ArtsDirPath = artsDir, Artifacts = artifacts.Select(a => a.Spec).ToList() };
+            var delivered = new ReleaseChange { DownloadDuration = seconds, ArtsDirPath = artsDir, Artifacts = artifacts.Select(a => a.Spec.AtRest()).ToList() };
             await MoveAsync(catalogId, ReleaseAction.CompleteDelivery, delivered, CancellationToken.None).ConfigureAwait(false);
             LogReleaseDelivered(catalogId, results.Sum(r => r.Outcome.Length), seconds, artsDir);
         }
@@ -294,12 +343,18 @@ public sealed partial class DeliveryRunner(
         var validator = await artifactStore.FindValidatorAsync(catalogId, itemKey, cancellationToken).ConfigureAwait(false);
         while (true)
         {
+            ThrowIfDiskFull();
             var current = settings.Current;
             var lengthBefore = File.Exists(partial) ? new FileInfo(partial).Length : 0;
             var lastLength = lengthBefore;
             var observer = new DownloadObserver(
                 length =>
                 {
+                    if (length > lastLength)
+                    {
+                        telemetry.Downloaded(length - lastLength);
+                    }
+
                     lastLength = length;
                     progress.Report(catalogId, itemKey, length);
                 },
@@ -316,13 +371,15 @@ public sealed partial class DeliveryRunner(
             {
                 if (++reprepares > MaxReprepares)
                 {
-                    throw new ReleaseDeliveryFailedException(catalogId, $"artifact '{itemKey}': {expired.Message}, still after preparing the release again {MaxReprepares} times");
+                    throw new ReleaseDeliveryFailedException(catalogId, $"artifact '{itemKey}': {expired.Message}, still after preparing the release again {MaxReprepares} times",
+                        DeliveryFailureReason.ExpiredUrl);
                 }
 
                 LogSourceExpired(catalogId, itemKey);
+                telemetry.Retrying(DeliveryFailureReason.ExpiredUrl);
                 var fresh = await PrepareAsync(catalogId, cancellationToken).ConfigureAwait(false);
                 artifact = fresh.FirstOrDefault(a => a.Spec.ItemKey == itemKey)
-                    ?? throw new ReleaseDeliveryFailedException(catalogId, $"artifact '{itemKey}' is no longer part of the prepared release");
+                    ?? throw new ReleaseDeliveryFailedException(catalogId, $"artifact '{itemKey}' is no longer part of the prepared release", DeliveryFailureReason.Prepare);
             }
             catch (DeliveryException e) when (e.Retriable)
             {
@@ -335,24 +392,40 @@ public sealed partial class DeliveryRunner(
 
                 if (failures > current.DownloadRetryCount)
                 {
-                    throw new ReleaseDeliveryFailedException(catalogId, $"artifact '{itemKey}': {e.Message} (gave up after {current.DownloadRetryCount} retries)");
+                    throw new ReleaseDeliveryFailedException(catalogId, $"artifact '{itemKey}': {e.Message} (gave up after {current.DownloadRetryCount} retries)", e.Reason);
                 }
 
-                var delay = RetryBackoff.Delay(current.DeliveryRetryDelaySecs, Math.Max(1, failures), Random.Shared.NextDouble());
+                var delay = RetryBackoff.WithRetryAfter(
+                    RetryBackoff.Delay(current.DeliveryRetryDelaySecs, Math.Max(1, failures), Random.Shared.NextDouble()), e.RetryAfter);
                 LogRetrying(catalogId, itemKey, e.Message, delay.TotalSeconds);
+                telemetry.Retrying(e.Reason);
                 await Task.Delay(delay, timeProvider, cancellationToken).ConfigureAwait(false);
             }
-            catch (DeliveryException e)
+            catch (NotEnoughSpaceException e)
+            {
+                // The bytes received are good: kept for a start once there is room.
+                throw new ReleaseDeliveryFailedException(catalogId, $"artifact '{itemKey}': {e.Message}", DeliveryFailureReason.Space);
+            }
+            catch (DeliveryException e) when (!DiskSpace.IsDiskFull(e))
             {
                 DeleteQuietly(partial);
                 await artifactStore.ClearValidatorAsync(catalogId, itemKey, CancellationToken.None).ConfigureAwait(false);
-                throw new ReleaseDeliveryFailedException(catalogId, $"artifact '{itemKey}': {e.Message}");
+                throw new ReleaseDeliveryFailedException(catalogId, $"artifact '{itemKey}': {e.Message}", e.Reason);
             }
             catch (OperationCanceledException)
             {
                 await SaveLengthAsync(catalogId, itemKey, fileName, artifact, lastLength, validator).ConfigureAwait(false);
                 throw;
             }
+        }
+    }
+
+    /// <summary>No attempt starts while the disk is full: the room freed for the agent's records is not for downloads.</summary>
+    private void ThrowIfDiskFull()
+    {
+        if (space.IsFull)
+        {
+            throw new IOException("no download starts while it is", DiskSpace.NoSpaceErrno);
         }
     }
 
@@ -378,7 +451,7 @@ public sealed partial class DeliveryRunner(
         void Publish()
         {
             var (percent, eta) = progress.Sample(timeProvider.GetTimestamp(), timeProvider.TimestampFrequency);
-            releases.Progress.Set(rootId, percent, eta);
+            releases.Progress.Set(rootId, percent, eta, new TransferRate(progress.DoneBytes, progress.TotalBytes, Math.Round(progress.BytesPerSecond)));
             var member = current();
             if (member != rootId)
             {
@@ -398,9 +471,15 @@ public sealed partial class DeliveryRunner(
         }
     }
 
-    private async Task FailAsync(string rootId, string failedId, string message)
+    private async Task FailAsync(string rootId, string failedId, string message, DeliveryFailureReason reason)
     {
         LogDeliveryFailed(failedId, message);
+        telemetry.Failed(failedId, reason);
+        if (failedId != rootId)
+        {
+            telemetry.Failed(rootId, reason, countAgain: false);
+        }
+
         await releases.MoveAsync(failedId, ReleaseAction.FailDelivery, new ReleaseChange { ErrMsg = message }, CancellationToken.None).ConfigureAwait(false);
         if (failedId != rootId)
         {

@@ -7,5 +7,5 @@ public static class DeliverySources
     public static string? Check(Uri source) =>
         source.IsAbsoluteUri && source.Scheme is "http" or "https" or "file"
             ? null
-            : $"unsupported artifact type: {(source.IsAbsoluteUri ? source.Scheme : source.OriginalString)}";
+            : $"unsupported artifact type: {(source.IsAbsoluteUri ? source.Scheme : Upstream.SafeUrl.Masked(source.OriginalString))}";
 }

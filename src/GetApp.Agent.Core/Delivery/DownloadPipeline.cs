@@ -66,7 +66,7 @@ internal sealed class DownloadPipeline
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                throw new DeliveryException($"cannot write the partial file {_fileName}: {e.Message}", retriable: false, e);
+                throw new DeliveryException($"cannot write the partial file {_fileName}: {e.Message}", retriable: false, e, DeliveryFailureReason.Storage);
             }
         });
         var hasher = RunOnThread("getapp-delivery-hash", () => Drain(_toHash, chunk => _hash.AppendData(chunk.Bytes)));
@@ -96,7 +96,7 @@ internal sealed class DownloadPipeline
                 }
                 catch (Exception e) when (e is IOException or HttpRequestException)
                 {
-                    throw new DeliveryException($"the connection failed after {_offset + received} bytes: {e.Message}", retriable: true, e);
+                    throw new DeliveryException($"the connection failed after {_offset + received} bytes: {e.Message}", retriable: true, e, DeliveryFailureReason.Network);
                 }
 
                 if (read == 0)
@@ -106,7 +106,7 @@ internal sealed class DownloadPipeline
 
                 if (expectedSize is { } size && _offset + received + read > size)
                 {
-                    throw new DeliveryException($"the source sent more than the expected {size} bytes", retriable: false);
+                    throw new DeliveryException($"the source sent more than the expected {size} bytes", retriable: false, reason: DeliveryFailureReason.Integrity);
                 }
 
                 filled += read;

@@ -104,8 +104,9 @@ public sealed partial class AutoDeployTrigger : IDisposable
         }
     }
 
+    // Only releases offered to this device: one a parent fetched for its children (Offered = false) is never installed here.
     private bool Wants(ReleaseRecord release) =>
-        release.State == ReleaseState.Downloaded && (ReleaseInstallPlan.AutoDeploy(release) || _settings.Current.DeployAutoOnPull);
+        release.State == ReleaseState.Downloaded && release.Offered && (ReleaseInstallPlan.AutoDeploy(release) || _settings.Current.DeployAutoOnPull);
 
     [LoggerMessage(EventId = 3030, Level = LogLevel.Information, Message = "Automatic deploy of {CatalogId} ({Reason})")]
     private partial void LogAutoDeploy(string catalogId, string reason);

@@ -3,15 +3,16 @@ using Microsoft.Extensions.Hosting;
 namespace GetApp.Agent.Core.Deploy;
 
 /// <summary>
-/// Re-evaluates installs left behind before the API answers (and auto-deploys that a stop interrupted), and stops
+/// Re-evaluates installs and uninstalls left behind before the API answers (and auto-deploys that a stop interrupted), and stops
 /// running installers when the agent stops. Taking the <see cref="AutoDeployTrigger"/> here also makes it listen
 /// before any engine starts moving releases.
 /// </summary>
-public sealed class DeployEngineLifetime(DeployEngine engine, AutoDeployTrigger autoDeploy) : IHostedService
+public sealed class DeployEngineLifetime(DeployEngine engine, ReleaseUninstaller uninstaller, AutoDeployTrigger autoDeploy) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await engine.RecoverAsync(cancellationToken).ConfigureAwait(false);
+        await uninstaller.RecoverAsync(cancellationToken).ConfigureAwait(false);
         engine.RunInBackground(autoDeploy.ResumeAsync);
     }
 

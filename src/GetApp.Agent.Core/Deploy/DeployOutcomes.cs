@@ -124,7 +124,7 @@ public sealed partial class DeployOutcomes(
         {
             record["status"] = "recorded";
             await records.UpdateAsync(id, null, d => d[DetailKeys.PostInstallAction] = record, CancellationToken.None).ConfigureAwait(false);
-            LogPostInstallWeb(id, action.Url ?? "");
+            LogPostInstallWeb(id, Upstream.SafeUrl.Masked(action.Url));
             return;
         }
 

@@ -25,6 +25,11 @@ public sealed record DeployRecord
     public int? InstallerPid => Details[DetailKeys.InstallerPid] is JsonValue v && v.TryGetValue<int>(out var pid) ? pid : null;
     public string? RunId => Details[DetailKeys.RunId] is JsonValue v && v.TryGetValue<string>(out var run) ? run : null;
     public string? InstalledAsDependencyOf => Details[DetailKeys.InstalledAsDependencyOf] is JsonValue v && v.TryGetValue<string>(out var root) ? root : null;
+
+    /// <summary>Set while an uninstaller runs (its run marker); still set at start-up, the agent stopped while it ran.</summary>
+    public string? UninstallRunId => Details[DetailKeys.UninstallRunId] is JsonValue v && v.TryGetValue<string>(out var run) ? run : null;
+
+    public int? UninstallerPid => Details[DetailKeys.UninstallerPid] is JsonValue v && v.TryGetValue<int>(out var pid) ? pid : null;
 }
 
 /// <summary>Names inside <c>deployments.details_json</c>.</summary>
@@ -35,4 +40,6 @@ public static class DetailKeys
     public const string InstalledAsDependencyOf = "installedAsDependencyOf";
     public const string PostInstallAction = "postInstallAction";
     public const string LogPath = "logPath";
+    public const string UninstallRunId = "uninstallRunId";
+    public const string UninstallerPid = "uninstallerPid";
 }

@@ -21,8 +21,22 @@ public sealed class DeployRecordStore(AgentDatabase database, ReleaseStore relea
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? Read(reader) : null;
     }
 
+    /// <summary>Raised after a record's message log or details were changed (not its lifecycle columns: those move with the release).</summary>
+    public event Action<string>? Updated;
+
     /// <summary>Sets the message log (when given) and edits the details of an existing record; false when there is none.</summary>
-    public Task<bool> UpdateAsync(string catalogId, string? messageLog, Action<JsonObject>? editDetails, CancellationToken cancellationToken) =>
+    public async Task<bool> UpdateAsync(string catalogId, string? messageLog, Action<JsonObject>? editDetails, CancellationToken cancellationToken)
+    {
+        var updated = await WriteAsync(catalogId, messageLog, editDetails, cancellationToken).ConfigureAwait(false);
+        if (updated)
+        {
+            Updated?.Invoke(catalogId);
+        }
+
+        return updated;
+    }
+
+    private Task<bool> WriteAsync(string catalogId, string? messageLog, Action<JsonObject>? editDetails, CancellationToken cancellationToken) =>
         releases.WriteAsync(async (connection, transaction, ct) =>
         {
             JsonObject details;

@@ -42,7 +42,8 @@ public sealed class DeployView(ReleaseService releases, DeployRecordStore record
             CompletedAt: record.CompletedAt,
             CurrentTime: timeProvider.GetUtcNow(),
             DeviceId: deviceId.DeviceId,
-            Eta: live?.Eta ?? (inDeploy ? release.Eta : record.Eta),
+            // An ETA only while the install runs: a paused, failed or finished install has none.
+            Eta: release.Position.DeployStatus == DeploymentStatus.Installing ? live?.Eta ?? release.Eta : null,
             MessageLog: record.MessageLog ?? release.ErrMsg,
             Progress: progress is { } p ? (int)Math.Round(p) : null,
             RequestedStatus: record.RequestedStatus,

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using GetApp.Agent.Core.Releases;
 using GetApp.Agent.Core.Upstream;
 using Microsoft.Extensions.Hosting;
@@ -59,7 +60,7 @@ public sealed partial class ReleaseUninstaller(
                     var why = outcome.StartError ?? (outcome.End == InstallerEnd.Exited
                         ? $"exited with code {outcome.ExitCode}; last output:\n{outcome.OutputTail}"
                         : $"{outcome.End}; last output:\n{outcome.OutputTail}");
-                    await records.UpdateAsync(catalogId, $"the uninstaller failed: {why}", null, cancellationToken).ConfigureAwait(false);
+                    await records.UpdateAsync(catalogId, $"the uninstaller failed: {why}", ForgetRun, CancellationToken.None).ConfigureAwait(false);
                     return DeployResult.Conflict($"release '{catalogId}' stays installed: its uninstaller failed: {why}");
                 }
 
@@ -72,7 +73,7 @@ public sealed partial class ReleaseUninstaller(
                 return moved.Outcome == MoveOutcome.NotFound ? DeployResult.NotFound(moved.Message) : DeployResult.Conflict(moved.Message);
             }
 
-            await records.UpdateAsync(catalogId, message, null, cancellationToken).ConfigureAwait(false);
+            await records.UpdateAsync(catalogId, message, ForgetRun, CancellationToken.None).ConfigureAwait(false);
             LogUninstalled(catalogId, message);
             await UninstallDependenciesAsync(moved.Release!, cancellationToken).ConfigureAwait(false);
             return await view.GetAsync(catalogId, cancellationToken).ConfigureAwait(false);
@@ -96,8 +97,64 @@ public sealed partial class ReleaseUninstaller(
         }
 
         var launch = outcomes.LaunchFor(release, ReleaseInstallPlan.PathOf(release, uninstaller), arguments, ".uninstall");
-        return runner.RunAsync(launch, null, lifetime.ApplicationStopping);
+        return RunRecordedAsync(release.CatalogId, launch);
     }
+
+    /// <summary>
+    /// As an install run: the run marker is stored before the uninstaller starts and its pid once it has, so that after a
+    /// crash whatever it left running is found (<see cref="RecoverAsync"/>) rather than left running unobserved.
+    /// </summary>
+    private async Task<InstallerOutcome> RunRecordedAsync(string catalogId, InstallerLaunch launch)
+    {
+        await records.UpdateAsync(catalogId, "the uninstaller is starting", d =>
+        {
+            d[DetailKeys.UninstallRunId] = launch.Environment[InstallerRunner.RunVariable];
+            d.Remove(DetailKeys.UninstallerPid);
+        }, CancellationToken.None).ConfigureAwait(false);
+        return await runner.RunAsync(launch, pid => records.UpdateAsync(catalogId, $"the uninstaller is running (pid {pid})",
+            d => d[DetailKeys.UninstallerPid] = pid, CancellationToken.None), lifetime.ApplicationStopping).ConfigureAwait(false);
+    }
+
+    private static void ForgetRun(JsonObject details)
+    {
+        details.Remove(DetailKeys.UninstallRunId);
+        details.Remove(DetailKeys.UninstallerPid);
+    }
+
+    /// <summary>
+    /// At start-up, before the API answers: an uninstaller the agent was running when it stopped (also <c>kill -9</c>) is
+    /// found by its run marker and killed with whatever it started; the release stays installed (its uninstall never
+    /// finished) and its deploy record says so. A second uninstall can then never run beside a leftover first one.
+    /// </summary>
+    public async Task RecoverAsync(CancellationToken cancellationToken)
+    {
+        foreach (var release in await releases.ListAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (release.State is not (ReleaseState.Installed or ReleaseState.Uninstalled)
+                || await records.FindAsync(release.CatalogId, cancellationToken).ConfigureAwait(false) is not { UninstallRunId: { } runId } record)
+            {
+                continue;
+            }
+
+            var leftovers = ProcessGroup.FindByEnvironment(InstallerRunner.RunVariable, runId);
+            foreach (var leftover in leftovers)
+            {
+                ProcessGroup.KillProcess(leftover);
+            }
+
+            // Uninstalled already: the agent stopped after recording the move, before forgetting the run; nothing to explain.
+            var message = release.State == ReleaseState.Installed ? InterruptedMessage(record.UninstallerPid, leftovers.Count > 0) : null;
+            await records.UpdateAsync(release.CatalogId, message, ForgetRun, cancellationToken).ConfigureAwait(false);
+            if (message is not null)
+            {
+                LogUninstallInterrupted(release.CatalogId, message);
+            }
+        }
+    }
+
+    internal static string InterruptedMessage(int? pid, bool killed) =>
+        $"the uninstaller was interrupted: the agent stopped while it {(pid is { } p ? $"ran (pid {p})" : "started")}" +
+        $"{(killed ? "; what was left of it has been killed" : "")}; the release stays installed: uninstall it again to retry";
 
     /// <summary>Dependencies installed as part of a root (not on their own) that no installed release needs any more.</summary>
     private async Task UninstallDependenciesAsync(ReleaseRecord root, CancellationToken cancellationToken)
@@ -133,4 +190,7 @@ public sealed partial class ReleaseUninstaller(
 
     [LoggerMessage(EventId = 3010, Level = LogLevel.Information, Message = "Uninstalled {CatalogId}: {Message}")]
     private partial void LogUninstalled(string catalogId, string message);
+
+    [LoggerMessage(EventId = 3050, Level = LogLevel.Warning, Message = "Uninstall of {CatalogId}: {Message}")]
+    private partial void LogUninstallInterrupted(string catalogId, string message);
 }

@@ -35,6 +35,14 @@ public sealed class DeviceService(
     public static readonly string[] ReadOnlyMetadata =
         ["macAddress", "ipAddress", "os", "osRelease", "storageAvailable", "battery", "bandwidth", "urlGetAppServerActive"];
 
+    /// <summary>
+    /// Bounds of the stored metadata (what clients set), checked once an update is applied: it is sent to the server with
+    /// every discovery and listed in its supportedFields, so it stays a label set, not a store.
+    /// </summary>
+    public const int MaxMetadataKeys = 64;
+
+    public const int MaxMetadataBytes = 32 * 1024;
+
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private JsonObject? _enrollmentOverrides;
 
@@ -143,7 +151,18 @@ public sealed class DeviceService(
                 }
             }
 
-            await SaveAsync(MetadataKey, stored.ToJsonString(), cancellationToken).ConfigureAwait(false);
+            var json = stored.ToJsonString();
+            if (stored.Count > MaxMetadataKeys)
+            {
+                return (null, $"the metadata would hold {stored.Count} keys; at most {MaxMetadataKeys} are kept (a key set to null is removed)");
+            }
+
+            if (System.Text.Encoding.UTF8.GetByteCount(json) is var bytes and > MaxMetadataBytes)
+            {
+                return (null, $"the metadata would take {bytes} bytes as JSON; at most {MaxMetadataBytes} bytes are kept");
+            }
+
+            await SaveAsync(MetadataKey, json, cancellationToken).ConfigureAwait(false);
         }
         finally
         {

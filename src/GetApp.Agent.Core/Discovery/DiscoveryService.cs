@@ -25,6 +25,9 @@ public sealed partial class DiscoveryService(
     /// <summary>Raised after a discovery changed the store (engines use it to start pushed deliveries).</summary>
     public event Action? Discovered;
 
+    /// <summary>Raised after every discovery, failed or not, with its outcome (the upstream's health, the metrics).</summary>
+    public event Action<DiscoveryOutcome>? Completed;
+
     public async Task<DiscoveryResponseDto> DiscoverAsync(CancellationToken cancellationToken)
     {
         await _oneAtATime.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -42,6 +45,7 @@ public sealed partial class DiscoveryService(
             {
                 LastOutcome = new DiscoveryOutcome(timeProvider.GetUtcNow(), 0, e.Message);
                 LogDiscoveryFailed(upstream.Description, e.Message);
+                Completed?.Invoke(LastOutcome);
                 throw;
             }
 
@@ -50,6 +54,7 @@ public sealed partial class DiscoveryService(
             LastOutcome = new DiscoveryOutcome(timeProvider.GetUtcNow(), offered.Count, null);
             LogDiscovered(offered.Count, upstream.Description);
             Discovered?.Invoke();
+            Completed?.Invoke(LastOutcome);
             return ToResponse(offered);
         }
         finally
@@ -101,7 +106,7 @@ public sealed partial class DiscoveryService(
                     Release = (JsonObject)offer.Release!.DeepClone(),
                     Position = new ReleasePosition(state, null, null, null),
                     IsPush = offer.IsPush,
-                    Artifacts = offer.Artifacts ?? [],
+                    Artifacts = [.. (offer.Artifacts ?? []).Select(a => a.AtRest())],
                     HierarchyTrees = offer.HierarchyTrees?.DeepClone() as JsonArray,
                     Dependencies = dependencies[id],
                     DiscoveredAt = known?.DiscoveredAt ?? now,

@@ -2,6 +2,8 @@ using GetApp.Agent.Core.Delivery;
 using GetApp.Agent.Core.Deploy;
 using GetApp.Agent.Core.Device;
 using GetApp.Agent.Core.Discovery;
+using GetApp.Agent.Core.Events;
+using GetApp.Agent.Core.Parent;
 using GetApp.Agent.Core.Releases;
 using GetApp.Agent.Core.Settings;
 using GetApp.Agent.Core.Storage;
@@ -24,6 +26,8 @@ public static class AgentCoreServiceCollectionExtensions
         // A factory, so the container disposes it (and releases the data dir lock) when the agent stops.
         services.AddSingleton(_ => new DataDirectory(options.DataDir));
         services.AddSingleton(sp => new AgentDatabase(sp.GetRequiredService<DataDirectory>().Root));
+        services.AddSingleton(sp => sp.GetRequiredService<AgentDatabase>().Space);
+        services.AddSingleton<IHostedService, DiskSpaceMonitor>();
         services.AddSingleton<SchemaMigrator>();
         services.AddSingleton<ReleaseStore>();
         services.AddSingleton<ReleaseProgressBoard>();
@@ -33,9 +37,11 @@ public static class AgentCoreServiceCollectionExtensions
         services.AddGetAppServerUpstream(options);
         services.TryAddSingleton<IUpstream>(_ => options.CatalogDir is { } dir ? new OfflineCatalogUpstream(dir) : new NoUpstream());
         services.AddSingleton<DiscoveryService>();
+        services.AddEventsAndHealth();
         services.AddSingleton<IHostedService, DiscoveryScheduler>();
         services.AddDeliveryEngine();
         services.AddDeployEngine();
+        services.AddParent();
         return services;
     }
 }

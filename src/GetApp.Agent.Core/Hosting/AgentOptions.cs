@@ -24,6 +24,13 @@ public sealed record AgentOptions
     public string? DeviceSecret { get; init; }
 
     /// <summary>
+    /// The secrets a child agent may send as <c>Device-Auth</c> to this agent's server-shaped routes (<c>--children-secret</c>,
+    /// <c>GETAPP_CHILDREN_SECRET</c>, comma-separated like the GetApp server's own list). They open those routes only, never
+    /// the local control API. Empty: children are asked for this agent's own <see cref="DeviceSecret"/> (docs/parent.md).
+    /// </summary>
+    public IReadOnlyList<string> ChildrenSecrets { get; init; } = [];
+
+    /// <summary>
     /// The cosign public key (PEM) artifacts must be signed with (<c>--cosign-public-key</c>, <c>GETAPP_COSIGN_PUBLIC_KEY</c>);
     /// without it, <c>cosign.pub</c> in the data dir if present; else signatures are not checked.
     /// </summary>

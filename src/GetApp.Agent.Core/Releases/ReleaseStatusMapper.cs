@@ -12,7 +12,8 @@ public static class ReleaseStatusMapper
         var running = release.Position is { State: ReleaseState.Delivery, DeliveryStatus: DeliveryStatus.InProgress }
             || release.Position is { State: ReleaseState.Deploy, DeployStatus: DeploymentStatus.Installing };
         var progress = running && live is { } l ? l.Progress : release.Progress;
-        var eta = running && live is { } e ? e.Eta : release.Eta;
+        // Nothing moves (queued, paused, cancelled, failed, done): no ETA, whatever was stored while it ran.
+        long? eta = running ? (live is { } e ? e.Eta : release.Eta) : null;
         var status = release.State is ReleaseState.Delivery or ReleaseState.Downloaded
             ? release.Position.DeliveryStatus?.ToString()
             : release.Position.DeployStatus?.ToString();

@@ -28,4 +28,13 @@ public sealed record AgentSettings
     public int OrchSysinfoCheckMins { get; init; } = 5;
     public int DiscoveryPeriodicIntervalMin { get; init; } = 60;
     public int QueryStatusIntervalSec { get; init; } = 2;
+
+    /// <summary>This agent's addition (docs/parent.md): the most bytes kept of releases fetched only for children.</summary>
+    public long ParentCacheMaxBytes { get; init; } = 10L * 1024 * 1024 * 1024;
+
+    /// <summary>This agent's addition: the most children's reports kept waiting for the upstream; beyond it the oldest go.</summary>
+    public int ParentReportsMax { get; init; } = 100_000;
+
+    /// <summary>This agent's addition: a child not seen for this long is listed as inactive (<c>filter=inactive</c>).</summary>
+    public int ParentInactiveDeviceHours { get; init; } = 24;
 }

@@ -14,37 +14,59 @@ internal static class SettingRules
         Url,
     }
 
-    private sealed record Rule(Kind Kind, long Min = 0, long Max = long.MaxValue);
+    /// <summary>A setting's kind and, for a number, its range: every number has both bounds, so no value can overflow what uses it.</summary>
+    private sealed record Rule(Kind Kind, long Min = 0, long Max = 0)
+    {
+        public static readonly Rule Boolean = new(Kind.Boolean);
+        public static readonly Rule Text = new(Kind.Text);
+        public static readonly Rule Url = new(Kind.Url);
 
+        public static Rule Integer(long min, long max) => new(Kind.Integer, min, max);
+    }
+
+    /// <summary>1 TiB: more free space than any device this agent runs on would keep spare.</summary>
+    public const long MaxStorageBufferBytes = 1L << 40;
+
+    /// <summary>1 PiB: a parent's cache of children's files, bounded so that sums of sizes against it cannot overflow.</summary>
+    public const long MaxParentCacheBytes = 1L << 50;
+
+    // Ranges are documented in docs/api.md and the OpenAPI document (a test keeps the three equal).
     private static readonly Dictionary<string, Rule> Rules = new(StringComparer.Ordinal)
     {
-        ["tcpTimeout"] = new(Kind.Integer, 1, 600),
-        ["networkConnectionRefreshEnabled"] = new(Kind.Boolean),
-        ["networkConnectionRefreshIntervalSecs"] = new(Kind.Integer, 1, 86_400),
-        ["deliveryAutoTrigger"] = new(Kind.Boolean),
-        ["deliveryStorageBufferBytes"] = new(Kind.Integer, 0, long.MaxValue),
-        ["maxParallelDeliveries"] = new(Kind.Integer, 1, 16),
-        ["deliveryTimeoutMins"] = new(Kind.Integer, 1, 7 * 24 * 60),
-        ["downloadRetryCount"] = new(Kind.Integer, 0, 100),
-        ["deliveryRetryDelaySecs"] = new(Kind.Integer, 0, 3600),
-        ["stallTimeoutSecs"] = new(Kind.Integer, 1, 3600),
-        ["deployAutoOnPull"] = new(Kind.Boolean),
-        ["deployTimeoutSec"] = new(Kind.Integer, 1, 7 * 24 * 3600),
-        ["logsRunDispatchJob"] = new(Kind.Boolean),
-        ["matomoUseBuffer"] = new(Kind.Boolean),
-        ["matomoServerUrl"] = new(Kind.Url),
-        ["matomoSiteId"] = new(Kind.Text),
-        ["matomoDimensionId"] = new(Kind.Text),
-        ["matomoMaxRetentionHours"] = new(Kind.Integer, 1, 100_000),
-        ["matomoMaxBufferSizeMb"] = new(Kind.Integer, 1, 10_000),
-        ["orchSysinfoCheckMins"] = new(Kind.Integer, 1, 10_000),
-        ["discoveryPeriodicIntervalMin"] = new(Kind.Integer, 1, 100_000),
-        ["queryStatusIntervalSec"] = new(Kind.Integer, 1, 3600),
+        ["tcpTimeout"] = Rule.Integer(1, 600),
+        ["networkConnectionRefreshEnabled"] = Rule.Boolean,
+        ["networkConnectionRefreshIntervalSecs"] = Rule.Integer(1, 86_400),
+        ["deliveryAutoTrigger"] = Rule.Boolean,
+        ["deliveryStorageBufferBytes"] = Rule.Integer(0, MaxStorageBufferBytes),
+        ["maxParallelDeliveries"] = Rule.Integer(1, 16),
+        ["deliveryTimeoutMins"] = Rule.Integer(1, 7 * 24 * 60),
+        ["downloadRetryCount"] = Rule.Integer(0, 100),
+        ["deliveryRetryDelaySecs"] = Rule.Integer(0, 3600),
+        ["stallTimeoutSecs"] = Rule.Integer(1, 3600),
+        ["deployAutoOnPull"] = Rule.Boolean,
+        ["deployTimeoutSec"] = Rule.Integer(1, 7 * 24 * 3600),
+        ["logsRunDispatchJob"] = Rule.Boolean,
+        ["matomoUseBuffer"] = Rule.Boolean,
+        ["matomoServerUrl"] = Rule.Url,
+        ["matomoSiteId"] = Rule.Text,
+        ["matomoDimensionId"] = Rule.Text,
+        ["matomoMaxRetentionHours"] = Rule.Integer(1, 100_000),
+        ["matomoMaxBufferSizeMb"] = Rule.Integer(1, 10_000),
+        ["orchSysinfoCheckMins"] = Rule.Integer(1, 10_000),
+        ["discoveryPeriodicIntervalMin"] = Rule.Integer(1, 100_000),
+        ["queryStatusIntervalSec"] = Rule.Integer(1, 3600),
+        ["parentCacheMaxBytes"] = Rule.Integer(0, MaxParentCacheBytes),
+        ["parentReportsMax"] = Rule.Integer(100, 10_000_000),
+        ["parentInactiveDeviceHours"] = Rule.Integer(1, 24 * 366),
     };
 
     public static IEnumerable<string> Names => Rules.Keys;
 
     public static bool IsKnown(string name) => Rules.ContainsKey(name);
+
+    /// <summary>The allowed range of a numeric setting (what the API documents), or null for one that is not a number.</summary>
+    public static (long Min, long Max)? RangeOf(string name) =>
+        Rules.TryGetValue(name, out var rule) && rule.Kind == Kind.Integer ? (rule.Min, rule.Max) : null;
 
     /// <summary>Null when <paramref name="value"/> is acceptable for <paramref name="name"/>, else why not.</summary>
     public static string? Check(string name, JsonNode? value)

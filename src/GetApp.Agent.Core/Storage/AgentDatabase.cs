@@ -16,6 +16,7 @@ public sealed class AgentDatabase
     public AgentDatabase(string dataDir)
     {
         Path = System.IO.Path.Combine(dataDir, FileName);
+        Space = new DiskSpace(dataDir);
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = Path,
@@ -26,6 +27,33 @@ public sealed class AgentDatabase
     }
 
     public string Path { get; }
+
+    /// <summary>The data dir's disk, and the reserve that lets a write through when it is full.</summary>
+    public DiskSpace Space { get; }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in one write transaction. When the disk is full, the space reserve is given back and
+    /// the transaction tried once more in that room: the agent can always record what happened (a failure above all).
+    /// </summary>
+    public async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+                await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                var result = await work(connection, transaction, cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return result;
+            }
+            catch (Exception e) when (attempt == 0 && DiskSpace.IsDiskFull(e) && Space.Exhausted())
+            {
+                // Rolled back; the reserve is free now: once more.
+            }
+        }
+    }
 
     public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
     {

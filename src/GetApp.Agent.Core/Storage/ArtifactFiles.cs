@@ -5,7 +5,7 @@ namespace GetApp.Agent.Core.Storage;
 /// <summary>
 /// The one rule for where an artifact lives inside its release's folder, shared by delivery (which writes it) and deploy
 /// (which runs it). Names come from the upstream and are untrusted: the last segment of the URL path, else of the item
-/// key, made file-safe; two artifacts that would collide get distinct names. The result is a single path segment, so
+/// key, made file-safe; two artifacts that would collide (case-insensitively) get distinct names. The result is a single path segment, so
 /// it can never point outside <c>artsDirPath</c>.
 /// </summary>
 public static class ArtifactFiles
@@ -17,11 +17,14 @@ public static class ArtifactFiles
         var taken = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var artifact in artifacts)
         {
-            var name = FileSafeName.From(Candidate(artifact));
-            if (!taken.Add(name))
+            // Unique by construction: a name is used only once the set of names taken so far accepted it. A collision
+            // gets "<n>-" in front (n from the count so far, as names delivered before this rule were made), counting on
+            // until free: "files/a", "files/2-a", "files/sub/a" are "a", "2-a", "3-a".
+            var candidate = FileSafeName.From(Candidate(artifact));
+            var name = candidate;
+            for (var n = taken.Count; !taken.Add(name); n++)
             {
-                name = FileSafeName.From($"{taken.Count}-{name}");
-                taken.Add(name);
+                name = FileSafeName.From($"{n}-{candidate}");
             }
 
             names[artifact.ItemKey] = name;

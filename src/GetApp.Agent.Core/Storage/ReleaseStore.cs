@@ -77,11 +77,8 @@ public sealed class ReleaseStore(AgentDatabase database, IEnumerable<IReleaseWri
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            var result = await work(connection, transaction, cancellationToken).ConfigureAwait(false);
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return result;
+            // On a full disk the database gives back its space reserve and tries once more: a move is always recorded.
+            return await database.WriteAsync(work, cancellationToken).ConfigureAwait(false);
         }
         finally
         {

@@ -77,5 +77,51 @@ internal static class SchemaMigrations
             value TEXT NOT NULL
         );
         """,
+
+        // 2: the parent face (docs/parent.md): the child registry, the releases fetched for children, the hashes of
+        // served artifacts, and the outbox rows relayed for a child (tagged with its device id; NULL = this agent's own).
+        """
+        CREATE TABLE children (
+            device_id        TEXT PRIMARY KEY NOT NULL,
+            device_type_json TEXT NOT NULL DEFAULT '[]',
+            platform         TEXT,
+            platform_id      TEXT,
+            address          TEXT,
+            device_data_json TEXT,
+            offering_json    TEXT,
+            offering_at      TEXT,
+            first_seen_at    TEXT NOT NULL,
+            last_seen_at     TEXT NOT NULL
+        );
+        CREATE TABLE child_releases (
+            device_id          TEXT NOT NULL,
+            catalog_id         TEXT NOT NULL,
+            state              TEXT NOT NULL,
+            delivery_status    TEXT,
+            deploy_status      TEXT,
+            progress           REAL,
+            error              TEXT,
+            last_delivery_time TEXT,
+            last_deploy_time   TEXT,
+            updated_at         TEXT NOT NULL,
+            PRIMARY KEY (device_id, catalog_id)
+        );
+        CREATE TABLE child_cache (
+            catalog_id    TEXT PRIMARY KEY NOT NULL,
+            requested_by  TEXT NOT NULL,
+            fetched_at    TEXT NOT NULL,
+            last_used_at  TEXT NOT NULL
+        );
+        CREATE TABLE served_artifacts (
+            catalog_id     TEXT NOT NULL,
+            file_name      TEXT NOT NULL,
+            size           INTEGER NOT NULL,
+            modified_ticks INTEGER NOT NULL,
+            sha256_hex     TEXT NOT NULL,
+            PRIMARY KEY (catalog_id, file_name)
+        );
+        ALTER TABLE outbox ADD COLUMN device_id TEXT;
+        CREATE INDEX ix_outbox_device_id ON outbox (device_id) WHERE device_id IS NOT NULL;
+        """,
     ];
 }

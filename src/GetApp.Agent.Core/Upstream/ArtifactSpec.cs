@@ -15,6 +15,12 @@ public sealed record ArtifactSpec
     public string? Arguments { get; init; }
     public string? MetaData { get; init; }
     public string? Signature { get; init; }
+
+    /// <summary>
+    /// The spec as it may be stored: its URL with user info and query masked (<see cref="SafeUrl"/>). A stored URL is never
+    /// fetched again (each delivery prepares afresh), and the file name derived from it (<c>ArtifactFiles</c>) is the same.
+    /// </summary>
+    public ArtifactSpec AtRest() => this with { Url = SafeUrl.Masked(Url) };
 }
 
 /// <summary>An artifact's expected hash; <see cref="Algorithm"/> is <c>SHA256Hex</c> or <c>SHA256Base64</c>.</summary>

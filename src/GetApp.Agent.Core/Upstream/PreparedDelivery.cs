@@ -14,6 +14,7 @@ public enum PrepareStatus
 
 /// <summary>
 /// An artifact and the place to fetch it from. <see cref="Source"/> is <c>http(s)</c>, or <c>file</c> only when the
-/// upstream is a local catalog that has already checked the path stays inside its folder.
+/// upstream is a local catalog that has already checked the path stays inside its folder; it is then the file's real
+/// path (every link followed), and the downloader refuses a file that no longer opens as that path.
 /// </summary>
 public sealed record PreparedArtifact(ArtifactSpec Spec, Uri Source);

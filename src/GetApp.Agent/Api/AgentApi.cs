@@ -12,6 +12,12 @@ internal static class AgentApi
         app.MapDeliveryApi();
         app.MapDeployApi();
         app.MapDeviceApi();
+        app.MapEventsApi();
+        app.MapAgentStatusApi();
+        app.MapHealthApi();
+        app.MapParentApi();
+        app.MapArtifactsApi();
+        app.MapCdnApi();
         app.MapOpenApiDocument();
         return app;
     }

@@ -15,9 +15,6 @@ internal static class OfferingApi
     internal static async Task<IResult> GetOfferingAsync(ReleaseService releases, CancellationToken cancellationToken)
     {
         var all = await releases.ListAsync(cancellationToken).ConfigureAwait(false);
-        IReadOnlyList<OfferingItemDto> offers = all.Where(r => r.State is ReleaseState.Offering or ReleaseState.Push)
-            .Select(ReleaseStatusMapper.ToOfferingDto)
-            .ToList();
-        return Results.Json(offers, AgentJson.Context.IReadOnlyListOfferingItemDto);
+        return Results.Json(OfferingList.Of(all), AgentJson.Context.IReadOnlyListOfferingItemDto);
     }
 }

@@ -39,9 +39,14 @@ internal static class OpenApiDocumentApi
                 paths[path] = item!.DeepClone();
             }
 
-            foreach (var (schema, body) in area["components"]?["schemas"]?.AsObject().ToList() ?? [])
+            // Every section of components (schemas, parameters, responses...) merges by name.
+            foreach (var (section, members) in area["components"]?.AsObject().ToList() ?? [])
             {
-                schemas[schema] = body!.DeepClone();
+                var target = section == "schemas" ? schemas : (document["components"]![section] ??= new JsonObject()).AsObject();
+                foreach (var (member, body) in members?.AsObject().ToList() ?? [])
+                {
+                    target[member] = body!.DeepClone();
+                }
             }
         }
 

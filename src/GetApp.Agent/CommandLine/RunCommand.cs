@@ -35,7 +35,13 @@ internal static class RunCommand
         };
         var logFormat = new Option<string>("--log-format") { Description = "How log lines are written to stdout: text (default), json (one object per line) or systemd (journald priorities) (env GETAPP_LOG_FORMAT)." };
 
-        var command = new Command("run", "Run the agent daemon.") { urls, dataDir, catalog, upstream, secret, cosign, httpsCertificate, httpsKey, logLevel, logFormat };
+        var childrenSecret = new Option<string>("--children-secret")
+        {
+            Description = "Secret(s) child agents send as Device-Auth to this agent's server routes, comma-separated; they open no other route " +
+                "(env GETAPP_CHILDREN_SECRET; default: the device secret).",
+        };
+
+        var command = new Command("run", "Run the agent daemon.") { urls, dataDir, catalog, upstream, secret, cosign, httpsCertificate, httpsKey, logLevel, logFormat, childrenSecret };
         command.SetAction(async (result, cancellationToken) =>
         {
             var values = new CommandLineValues(
@@ -45,6 +51,7 @@ internal static class RunCommand
                 HttpsKey = result.GetValue(httpsKey),
                 LogLevel = result.GetValue(logLevel),
                 LogFormat = result.GetValue(logFormat),
+                ChildrenSecret = result.GetValue(childrenSecret),
             };
             return await RunAsync(values, cancellationToken).ConfigureAwait(false);
         });

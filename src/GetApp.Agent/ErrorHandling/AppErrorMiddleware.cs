@@ -1,5 +1,6 @@
 using System.Text.Json;
 using GetApp.Agent.Core.Contracts;
+using GetApp.Agent.Core.Storage;
 using Microsoft.AspNetCore.Diagnostics;
 
 namespace GetApp.Agent.ErrorHandling;
@@ -25,6 +26,13 @@ internal sealed partial class AppErrorMiddleware(RequestDelegate next, ILogger<A
         {
             // The client went away; nothing to answer.
         }
+        catch (Exception e) when (DiskSpace.IsDiskFull(e) && !context.Response.HasStarted)
+        {
+            // Not a bug: the disk is full. The reserve is given back for the agent's own records; the client is told why.
+            var space = context.RequestServices.GetRequiredService<DiskSpace>();
+            space.Exhausted();
+            await WriteDiskFullAsync(context, space).ConfigureAwait(false);
+        }
         catch (Exception e) when (!context.Response.HasStarted)
         {
             LogUnhandled(e, context.Request.Method, context.Request.Path);
@@ -40,6 +48,12 @@ internal sealed partial class AppErrorMiddleware(RequestDelegate next, ILogger<A
         context.Response.ContentType = "application/json; charset=utf-8";
         return JsonSerializer.SerializeAsync(context.Response.Body, new AppError(message, name, statusCode), AgentJson.Context.AppError, context.RequestAborted);
     }
+
+    /// <summary>507: the change cannot be stored because the data dir's disk is full.</summary>
+    public static Task WriteDiskFullAsync(HttpContext context, DiskSpace space) =>
+        WriteAsync(context, StatusCodes.Status507InsufficientStorage, "InsufficientStorage",
+            $"The agent's disk is full ({space.Available()} bytes free in its data dir): {context.Request.Method} {context.Request.Path} cannot be stored. " +
+            "Free some space (cancelling a delivery or deleting a delivered release gives space back); the agent accepts changes again by itself.");
 
     /// <summary>Gives the answers produced by routing itself (no such route, wrong method...) the AppError body.</summary>
     public static Task WriteStatusCodePageAsync(StatusCodeContext status)

@@ -62,10 +62,12 @@ internal static partial class AgentHost
             await next(context).ConfigureAwait(false);
         });
         app.UseStatusCodePages(AppErrorMiddleware.WriteStatusCodePageAsync);
-        if (RequiresDeviceAuth(options))
+        if (DeviceAuthMiddleware.IsNeeded(options))
         {
             app.UseMiddleware<DeviceAuthMiddleware>();
         }
+
+        app.UseMiddleware<DiskFullGate>();
 
         app.MapAgentApi();
         return app;
@@ -107,15 +109,31 @@ internal static partial class AgentHost
 
     private static void CheckBindSecurity(AgentOptions options)
     {
-        if (options.DeviceSecret is null && !BindsOnlyToLoopback(options))
+        if (BindsOnlyToLoopback(options))
+        {
+            return;
+        }
+
+        var where = string.Join(", ", options.Urls);
+        var problem = options.DeviceSecret switch
+        {
+            null => "without a device secret",
+            // SHA-256 of "" is what a request without the header hashes to: an empty secret would let every request in.
+            _ when string.IsNullOrWhiteSpace(options.DeviceSecret) => "with an empty device secret (blank or only white space)",
+            // HTTP drops white space around header values (RFC 9110 §5.5), so no client could ever send this secret.
+            _ when options.DeviceSecret.Trim() != options.DeviceSecret => "with a device secret that begins or ends with white space, which no HTTP client can send",
+            _ => null,
+        };
+        if (problem is not null)
         {
             throw new InvalidOperationException(
-                $"Refusing to listen on {string.Join(", ", options.Urls)} without a device secret: anyone on the network could control this device. " +
-                "Set --device-secret (or DEVICE_SECRET), or bind to 127.0.0.1.");
+                $"Refusing to listen on {where} {problem}: anyone on the network could control this device. " +
+                "Set --device-secret (or DEVICE_SECRET) to a non-empty value, or bind to 127.0.0.1.");
         }
     }
 
-    private static bool RequiresDeviceAuth(AgentOptions options) => options.DeviceSecret is not null && !BindsOnlyToLoopback(options);
+    /// <summary>A blank secret is no secret: on loopback it is ignored, as a missing one is (a network bind refuses both).</summary>
+    private static bool RequiresDeviceAuth(AgentOptions options) => !string.IsNullOrWhiteSpace(options.DeviceSecret) && !BindsOnlyToLoopback(options);
 
     internal static bool BindsOnlyToLoopback(AgentOptions options) => options.Urls.All(url =>
         Uri.TryCreate(url.Replace("://+", "://0.0.0.0", StringComparison.Ordinal).Replace("://*", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri)

@@ -28,6 +28,7 @@ internal static class AgentOptionsResolver
             HttpsKey = cli.HttpsKey ?? Env("GETAPP_HTTPS_KEY") ?? section["HttpsKey"],
             LogLevel = cli.LogLevel ?? Env("GETAPP_LOG_LEVEL") ?? section["LogLevel"],
             LogFormat = cli.LogFormat ?? Env("GETAPP_LOG_FORMAT") ?? section["LogFormat"],
+            ChildrenSecrets = (cli.ChildrenSecret ?? Env("GETAPP_CHILDREN_SECRET") ?? section["ChildrenSecret"]) is { } children ? Split(children) : [],
         };
     }
 
@@ -57,4 +58,5 @@ internal sealed record CommandLineValues(
     public string? HttpsKey { get; init; }
     public string? LogLevel { get; init; }
     public string? LogFormat { get; init; }
+    public string? ChildrenSecret { get; init; }
 }

@@ -83,4 +83,45 @@ public class ConfigsApiTests
         var error = await unknown.Content.ReadFromJsonAsync(AgentJsonContext.Default.AppError);
         Assert.Contains("noSuchSetting", error!.Message);
     }
+
+    [Theory]
+    [InlineData("deliveryStorageBufferBytes", "9223372036854775807", "between 0 and 1099511627776")]
+    [InlineData("deliveryStorageBufferBytes", "1099511627777", "between 0 and 1099511627776")]
+    [InlineData("deliveryStorageBufferBytes", "-1", "between 0 and 1099511627776")]
+    [InlineData("deliveryStorageBufferBytes", "1e30", "a whole number")]
+    [InlineData("maxParallelDeliveries", "2147483648", "between 1 and 16")]
+    public async Task Put_NumberOutsideItsDocumentedRange_400NamingTheRangeAndNothingChanges(string name, string value, string expected)
+    {
+        await using var agent = await TestAgent.StartAsync();
+        var before = (await GetAsync(agent)).ToJsonString();
+
+        using var response = await agent.Client.PutAsync("/api/v2/agent/configs", Json($$"""{"{{name}}":{{value}}}"""));
+
+        var error = await HttpAssert.AppErrorAsync(response, System.Net.HttpStatusCode.BadRequest);
+        Assert.Contains($"'{name}' must be {expected}", error.GetProperty("message").GetString());
+        Assert.Equal(before, (await GetAsync(agent)).ToJsonString());
+    }
+
+    [Fact]
+    public async Task OpenApi_EveryNumericSetting_DocumentsTheRangeTheAgentEnforces()
+    {
+        await using var agent = await TestAgent.StartAsync();
+        var document = JsonNode.Parse(await agent.Client.GetStringAsync("/api-docs/v2/openapi.json"))!;
+        var properties = document["components"]!["schemas"]!["AgentConfigs"]!["properties"]!.AsObject();
+        var configs = await GetAsync(agent);
+
+        foreach (var name in Core.Settings.LiveSettings.Names)
+        {
+            Assert.True(properties.ContainsKey(name), $"{name} is not in the OpenAPI document");
+            if (Core.Settings.SettingRules.RangeOf(name) is not { } range)
+            {
+                continue;
+            }
+
+            Assert.Equal("integer", (string?)properties[name]!["type"]);
+            Assert.True(range.Max < long.MaxValue, $"{name} has no upper bound");
+            Assert.Equal((range.Min, range.Max), ((long?)properties[name]!["minimum"], (long?)properties[name]!["maximum"]));
+            Assert.InRange((long)configs[name]!, range.Min, range.Max);
+        }
+    }
 }

@@ -88,4 +88,41 @@ public class DeliveryDependencyTests
         Assert.Empty(s.Origin.RequestsFor("root.bin"));
         Assert.False(Directory.Exists(s.ArtsDirOf(Leaf)));
     }
+
+    [Fact]
+    public async Task Start_ArtifactNamesThatCollideAfterRenaming_EveryFileDeliveredUnderItsOwnName()
+    {
+        using var catalog = new TestCatalog();
+        var files = new Dictionary<string, byte[]>
+        {
+            ["files/a"] = [.. Enumerable.Repeat((byte)1, 1000)],
+            ["files/2-a"] = [.. Enumerable.Repeat((byte)2, 2000)],
+            ["files/sub/a"] = [.. Enumerable.Repeat((byte)3, 3000)],
+        };
+        var artifacts = new System.Text.Json.Nodes.JsonArray();
+        foreach (var (url, content) in files)
+        {
+            var path = Path.Combine(catalog.Path, url);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            await File.WriteAllBytesAsync(path, content);
+            artifacts.Add(new System.Text.Json.Nodes.JsonObject
+            {
+                ["itemKey"] = $"{Root}@{url}",
+                ["url"] = url,
+                ["size"] = content.Length,
+                ["hash"] = new System.Text.Json.Nodes.JsonObject { ["algorithm"] = "SHA256Hex", ["hash"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content)) },
+            });
+        }
+
+        catalog.AddRaw(new System.Text.Json.Nodes.JsonObject { ["release"] = TestCatalog.Release(Root), ["isPush"] = false, ["dependedOnBy"] = new System.Text.Json.Nodes.JsonArray(), ["artifacts"] = artifacts }).Write();
+        await using var agent = await TestAgent.StartAsync(catalog.Path);
+        await agent.Get<Core.Discovery.DiscoveryService>().DiscoverAsync(CancellationToken.None);
+
+        Assert.True((await agent.Client.PostAsync($"/api/v2/delivery/start/{Root}", null)).IsSuccessStatusCode);
+        var done = await agent.WaitForAsync(Root, x => x.State == ReleaseState.Downloaded || x.DeviceReleaseStatus == "Error");
+
+        Assert.True(done.State == ReleaseState.Downloaded, $"{done.DeviceReleaseStatus}: {done.ErrMsg}");
+        var delivered = Directory.GetFiles(done.ArtsDirPath!).Select(f => new FileInfo(f).Length).Order().ToList();
+        Assert.Equal([1000L, 2000L, 3000L], delivered);
+    }
 }

@@ -235,12 +235,85 @@ public class DeliveryFaultTests
     [Fact]
     public async Task Start_NotEnoughFreeSpace_ErrorWithRequiredAndAvailableBytes()
     {
-        var (s, file) = await StartAsync(_ => { }, new JsonObject { ["deliveryStorageBufferBytes"] = 1L << 60 });
+        var (s, file) = await StartAsync(_ => { }, new JsonObject { ["deliveryStorageBufferBytes"] = 1L << 40 });
         await using var _ = s;
         var status = await s.WaitDownloadedAsync(Id);
 
         AssertNothingDelivered(s, status);
         Assert.Matches(@"not enough free space in .+: \d+ bytes required \(1000000 for the artifacts \+ \d+ deliveryStorageBufferBytes\), \d+ available", status.ErrMsg);
         Assert.Empty(s.Origin.RequestsFor(file.Name));
+    }
+
+    [Theory]
+    [InlineData("6000000000000000000", "6000000000000000000")] // each fits a long; their sum does not
+    [InlineData("1e19", "1")] // more than a long holds
+    public async Task Start_DeclaredSizesBeyondAnyDisk_NotEnoughFreeSpaceInsteadOfAnOverflowThatPasses(string rootTotal, string dependencyTotal)
+    {
+        const string dependency = "4.lib@1.0.0";
+        await using var s = await DeliveryScenario.CreateAsync();
+        var file = s.Origin.AddFile("app.bin", 1000, seed: 5);
+        var lib = s.Origin.AddFile("lib.bin", 1000, seed: 6);
+        s.Catalog.AddRaw(CatalogEntries.Http(dependency, [(lib.Name, lib.Url.ToString(), lib.Size, lib.Sha256Hex)], dependedOnBy: [Id],
+                metadata: new JsonObject { ["totalSize"] = JsonNode.Parse(dependencyTotal) }))
+            .AddRaw(CatalogEntries.Http(Id, [(file.Name, file.Url.ToString(), file.Size, file.Sha256Hex)],
+                metadata: new JsonObject { ["totalSize"] = JsonNode.Parse(rootTotal) }));
+        await s.StartAgentAsync();
+        await s.ControlOkAsync("start", Id);
+
+        var status = await s.WaitDownloadedAsync(Id);
+
+        AssertNothingDelivered(s, status);
+        Assert.Contains("not enough free space", status.ErrMsg);
+        Assert.Empty(s.Origin.RequestsFor(file.Name));
+        Assert.Empty(s.Origin.RequestsFor(lib.Name));
+    }
+
+    [Fact]
+    public async Task PausedOrFailedDelivery_PartialFileHoldsOnlyItsBytes_NotTheRoomReservedForTheRest()
+    {
+        const long size = 32_000_000;
+        await using var s = await DeliveryScenario.CreateAsync();
+        var file = s.Origin.AddFile("app.bin", size, seed: 5);
+        file.Faults.ThrottleBytesPerSecond = 4_000_000;
+        s.Catalog.AddRaw(CatalogEntries.Http(Id, file));
+        await s.StartAgentAsync(new JsonObject { ["deliveryRetryDelaySecs"] = 0, ["downloadRetryCount"] = 0 });
+        await s.ControlOkAsync("start", Id);
+        await s.Agent.WaitForAsync(Id, x => x.Progress > 5);
+
+        await s.ControlOkAsync("pause", Id);
+        AssertHoldsOnlyItsBytes(s);
+
+        file.Faults.FailTimes = int.MaxValue;
+        await s.ControlOkAsync("resume", Id);
+        Assert.Equal("Error", (await s.WaitDownloadedAsync(Id)).DeviceReleaseStatus);
+        AssertHoldsOnlyItsBytes(s);
+    }
+
+    /// <summary>The disk blocks the partial file takes are its bytes (and a block's rounding), not its expected size.</summary>
+    private static void AssertHoldsOnlyItsBytes(DeliveryScenario s)
+    {
+        var partial = Directory.GetFiles(s.PartialDirOf(Id)).Single();
+        var length = new FileInfo(partial).Length;
+        Assert.InRange(length, 1, 31_000_000);
+        using var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%b", partial]) { RedirectStandardOutput = true })!;
+        var allocated = long.Parse(stat.StandardOutput.ReadToEnd().Trim(), System.Globalization.CultureInfo.InvariantCulture) * 512;
+        stat.WaitForExit();
+        Assert.True(allocated <= length + (1 << 20), $"{allocated} bytes allocated for {length} bytes written");
+    }
+
+    [Theory]
+    [InlineData(429)]
+    [InlineData(503)]
+    public async Task Download_BusyWithRetryAfter_NextTryWaitsThatLong(int status)
+    {
+        var (s, file) = await StartAsync(f => { f.FailTimes = 1; f.FailStatus = status; f.RetryAfter = "3"; },
+            new JsonObject { ["deliveryRetryDelaySecs"] = 0, ["downloadRetryCount"] = 2 });
+        await using var _ = s;
+
+        AssertDelivered(s, file, await s.WaitDownloadedAsync(Id));
+
+        var requests = s.Origin.RequestsFor(file.Name);
+        Assert.Equal(status, requests[0].Status);
+        Assert.True(requests[1].At - requests[0].At >= TimeSpan.FromSeconds(2.9), $"retried after {(requests[1].At - requests[0].At).TotalSeconds:0.00} s");
     }
 }

@@ -40,7 +40,14 @@ public class InstallerRunTests
         Assert.Contains("auth=unset", env); // a loopback-only API asks for no secret, so none is handed out
         Assert.Contains($"cwd={arts}", env);
 
+        // The message log is written just after the move to installed (a separate write): wait for it.
         var deploy = await GetDeployAsync(agent, Id);
+        for (var i = 0; i < 100 && deploy.MessageLog?.Contains("exited with code 0", StringComparison.Ordinal) != true; i++)
+        {
+            await Task.Delay(50);
+            deploy = await GetDeployAsync(agent, Id);
+        }
+
         Assert.Equal(DeploymentStatus.Done, deploy.Status);
         Assert.Equal(DeploymentStatus.Start, deploy.RequestedStatus);
         Assert.Equal("software", deploy.Type);

@@ -12,6 +12,7 @@ public sealed partial class AgentProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private int _disposed;
 
     private AgentProcess(Process process, Uri baseAddress)
     {
@@ -36,7 +37,9 @@ public sealed partial class AgentProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the agent with <c>run</c> and the given arguments on a free loopback port; waits until it listens.</summary>
-    public static async Task<AgentProcess> StartAsync(string dataDir, IEnumerable<string> arguments, IDictionary<string, string>? environment = null, string? workingDirectory = null)
+    /// <param name="url">Where it listens; a restart on the same port (children pointing at it) passes the first one's <see cref="BaseAddress"/>.</param>
+    public static async Task<AgentProcess> StartAsync(string dataDir, IEnumerable<string> arguments, IDictionary<string, string>? environment = null, string? workingDirectory = null,
+        string url = "http://127.0.0.1:0")
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "getapp-agent.dll");
         var info = new ProcessStartInfo("dotnet")
@@ -50,7 +53,7 @@ public sealed partial class AgentProcess : IAsyncDisposable
             info.WorkingDirectory = workingDirectory;
         }
 
-        foreach (var argument in (string[])["exec", dll, "run", "--urls", "http://127.0.0.1:0", "--data-dir", dataDir, .. arguments])
+        foreach (var argument in (string[])["exec", dll, "run", "--urls", url, "--data-dir", dataDir, .. arguments])
         {
             info.ArgumentList.Add(argument);
         }
@@ -60,6 +63,18 @@ public sealed partial class AgentProcess : IAsyncDisposable
             info.Environment[key] = value;
         }
 
+        return await StartAsync(info, TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>
+    /// Starts any agent command line (an installed package's executable, an emulated one) that logs where it listens;
+    /// waits until it listens, or fails with its output after <paramref name="startTimeout"/>.
+    /// </summary>
+    public static async Task<AgentProcess> StartAsync(ProcessStartInfo info, TimeSpan startTimeout)
+    {
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        info.UseShellExecute = false;
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the agent");
         var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
         var output = new StringBuilder();
@@ -87,7 +102,7 @@ public sealed partial class AgentProcess : IAsyncDisposable
         process.BeginErrorReadLine();
 
         var exited = process.WaitForExitAsync();
-        var first = await Task.WhenAny(listening.Task, exited, Task.Delay(TimeSpan.FromSeconds(30)));
+        var first = await Task.WhenAny(listening.Task, exited, Task.Delay(startTimeout));
         if (first != listening.Task)
         {
             if (!process.HasExited)
@@ -140,8 +155,14 @@ public sealed partial class AgentProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Kills the agent if it still runs. Safe to call twice (a test's <c>await using</c>, then its fixture's).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         Client.Dispose();
         if (!_process.HasExited)
         {

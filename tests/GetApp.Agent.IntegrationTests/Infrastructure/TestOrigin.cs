@@ -126,6 +126,11 @@ public sealed class TestOrigin : IAsyncDisposable
 
         if (Interlocked.Decrement(ref faults.FailTimes) >= 0)
         {
+            if (faults.RetryAfter is { } retryAfter)
+            {
+                context.Response.Headers.RetryAfter = retryAfter;
+            }
+
             Answer(context, Record(context, faults.FailStatus), faults.FailStatus);
             return;
         }
@@ -250,6 +255,7 @@ public sealed record OriginRequest(string Method, string Path, string Host, stri
     private long _bytesSent;
 
     public int Status { get; init; }
+    public DateTime At { get; } = DateTime.UtcNow;
     public long BytesSent => Interlocked.Read(ref _bytesSent);
 
     /// <summary>The first byte asked for by <c>Range: bytes=N-</c>, or null.</summary>
@@ -334,5 +340,8 @@ public sealed class OriginFaults
     public long ShortBy { get; set; }
     public int ForbiddenTimes;
     public int FailStatus { get; set; } = 503;
+
+    /// <summary>The <c>Retry-After</c> value sent with the <see cref="FailStatus"/> answers (seconds, or an HTTP date).</summary>
+    public string? RetryAfter { get; set; }
     public int FailTimes;
 }

@@ -60,4 +60,18 @@ public class DeliveryClosureTests
         var failure = Assert.ThrowsAny<Exception>(() => DeliveryClosure.Resolve("root", Map(Release("root", ReleaseState.Offering, "ghost"))));
         Assert.Contains("'ghost'", failure.Message);
     }
+
+    [Fact]
+    public void Needs_RootsAndTheirUndeliveredDependencies_NotThroughDeliveredOnes()
+    {
+        var all = Map(
+            Release("r1", ReleaseState.Delivery, "d"), Release("r2", ReleaseState.Delivery, "d", "lib"),
+            Release("d", ReleaseState.Delivery, "base"), Release("base", ReleaseState.Offering),
+            Release("lib", ReleaseState.Downloaded, "deep"), Release("deep", ReleaseState.Offering));
+
+        Assert.Equal(["base", "d", "r1"], DeliveryClosure.Needs(["r1"], all).Order());
+        Assert.Equal(["base", "d", "r2"], DeliveryClosure.Needs(["r2"], all).Order());
+        Assert.Equal(["deep", "lib"], DeliveryClosure.Needs(["lib"], all).Order());
+        Assert.Empty(DeliveryClosure.Needs(["unknown"], all));
+    }
 }

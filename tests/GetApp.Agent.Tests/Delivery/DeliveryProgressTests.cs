@@ -19,6 +19,17 @@ public class DeliveryProgressTests
     }
 
     [Fact]
+    public void StartAtLeast_AResumedDeliveryNeverShowsLessThanWhenItStopped()
+    {
+        var progress = new DeliveryProgress([("r", "a", 1000)]);
+        progress.StartAtLeast(42.5);
+
+        Assert.Equal(42.5, progress.Sample(0, Second).Percent); // nothing reported yet: not 0 %
+        progress.Report("r", "a", 600);
+        Assert.Equal(60, progress.Sample(Second, Second).Percent);
+    }
+
+    [Fact]
     public void Sample_EtaUnknownUntilBytesMovedForASecond_ThenRemainingOverRate()
     {
         var progress = new DeliveryProgress([("r", "a", 1000)]);

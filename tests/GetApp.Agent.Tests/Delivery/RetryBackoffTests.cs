@@ -21,4 +21,15 @@ public class RetryBackoffTests
 
     [Fact]
     public void Delay_ManyAttempts_CappedAtTenMinutes() => Assert.Equal(TimeSpan.FromMinutes(10), RetryBackoff.Delay(60, 50, 0.9));
+
+    [Theory]
+    [InlineData(5.0, null, 5.0)]
+    [InlineData(5.0, 2.0, 5.0)]
+    [InlineData(5.0, 30.0, 30.0)]
+    [InlineData(0.0, 30.0, 30.0)]
+    [InlineData(5.0, -10.0, 5.0)]
+    [InlineData(5.0, 86_400.0, 600.0)]
+    public void WithRetryAfter_AtLeastWhatTheServerAsked_NeverMoreThanTenMinutes(double backoff, double? retryAfter, double expected) =>
+        Assert.Equal(TimeSpan.FromSeconds(expected),
+            RetryBackoff.WithRetryAfter(TimeSpan.FromSeconds(backoff), retryAfter is { } r ? TimeSpan.FromSeconds(r) : null));
 }

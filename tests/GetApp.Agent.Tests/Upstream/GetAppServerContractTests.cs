@@ -163,4 +163,30 @@ public class GetAppServerContractTests
         Assert.Equal(["deviceId", "catalogId", "itemKey", "deliveryStatus", "state", "type", "bitNumber", "downloadEstimateTime", "currentTime"], json.Select(p => p.Key));
         Assert.Equal("2147483647", json["bitNumber"]!.ToJsonString());
     }
+
+    [Theory]
+    [InlineData("http://server:3000", "/api/v2/files/a.bin?X-Amz-Signature=s", "http://server:3000/api/v2/files/a.bin?X-Amz-Signature=s")]
+    [InlineData("http://server:3000/", "/files/a.bin", "http://server:3000/files/a.bin")]
+    [InlineData("http://server/getapp", "/files/a.bin", "http://server/files/a.bin")]
+    [InlineData("http://server/getapp", "files/a.bin", "http://server/getapp/files/a.bin")]
+    [InlineData("http://server:3000", "//mirror.local/a.bin", "http://mirror.local/a.bin")]
+    [InlineData("http://server:3000", "https://s3.local/b/a.bin?sig=1", "https://s3.local/b/a.bin?sig=1")]
+    public void ResolveArtifactUrl_PathIsOnTheServerThatAnswered(string baseUrl, string url, string expected) =>
+        Assert.Equal(expected, GetAppServerClient.ResolveArtifactUrl(baseUrl, url)!.AbsoluteUri);
+
+    [Fact]
+    public void PrepareDeliveryAnswer_UnfetchableUrl_ErrorMasksItsQueryAndUserInfo()
+    {
+        var result = new PrepareDeliveryResDto
+        {
+            Status = "done",
+            Artifacts = [new DeliveryItemDto { ItemKey = "k", Url = "ftp://user:pw@files.local/a.bin?X-Amz-Signature=secret", ArtifactType = "software" }],
+        };
+
+        var prepared = GetAppServerUpstream.Interpret("7.app@1.0.0", result, "http://server");
+
+        Assert.Contains("ftp://***@files.local/a.bin?***", prepared.Error);
+        Assert.DoesNotContain("secret", prepared.Error);
+        Assert.DoesNotContain("pw", prepared.Error);
+    }
 }

@@ -157,7 +157,7 @@ public sealed partial class GetAppServerClient : IDisposable
                     if (_lastLoggedError is not null)
                     {
                         _lastLoggedError = null;
-                        LogReachable(baseUrl);
+                        LogReachable(SafeUrl.Masked(baseUrl));
                     }
 
                     return new ServerAnswer(status, body, baseUrl);
@@ -173,6 +173,7 @@ public sealed partial class GetAppServerClient : IDisposable
             }
         }
 
+        _connection.Unreachable(last!);
         throw new UpstreamException($"GetApp server unreachable ({operation}): {last!.Message} [{last.Url}]");
     }
 
@@ -194,14 +195,14 @@ public sealed partial class GetAppServerClient : IDisposable
     }
 
     /// <summary>A URL for messages: scheme, host, port and path (a query may carry credentials).</summary>
-    private static string Describe(Uri url) => url.GetLeftPart(UriPartial.Path);
+    private static string Describe(Uri url) => SafeUrl.Masked(url.GetLeftPart(UriPartial.Path));
 
     private void LogUpgradeOnce(string baseUrl, Uri location)
     {
         var https = $"https://{location.Authority}{new Uri(baseUrl.TrimEnd('/') + "/").AbsolutePath.TrimEnd('/')}";
         if (_loggedRedirects.TryAdd("upgrade " + baseUrl, 0))
         {
-            LogHttpsUpgrade(baseUrl, https);
+            LogHttpsUpgrade(SafeUrl.Masked(baseUrl), SafeUrl.Masked(https));
         }
     }
 
@@ -209,14 +210,26 @@ public sealed partial class GetAppServerClient : IDisposable
     {
         if (_loggedRedirects.TryAdd("host " + baseUrl + " " + location.Authority, 0))
         {
-            LogSecretWithheld(baseUrl, location.Authority);
+            LogSecretWithheld(SafeUrl.Masked(baseUrl), location.Authority);
         }
     }
 
-    /// <summary>Resolves an artifact URL that the server gave relative to itself (an A2A parent may) against the answering URL.</summary>
-    public static Uri? ResolveArtifactUrl(string baseUrl, string url) =>
-        Uri.TryCreate(url, UriKind.Absolute, out var absolute) ? absolute
-        : Uri.TryCreate(new Uri(baseUrl.TrimEnd('/') + "/"), url, out var relative) ? relative : null;
+    /// <summary>
+    /// Resolves an artifact URL that the server gave relative to itself (<c>/api/...</c>, as an A2A parent may) against the
+    /// URL that answered. A URL with a scheme stays as it is; one starting with '/' is a path on the server, never the
+    /// local file path .NET would read it as on Unix (<c>file:///api/...</c>).
+    /// </summary>
+    public static Uri? ResolveArtifactUrl(string baseUrl, string url)
+    {
+        if (!url.StartsWith('/') && !url.StartsWith('\\') && Uri.TryCreate(url, UriKind.Absolute, out var absolute))
+        {
+            return absolute;
+        }
+
+        return Uri.TryCreate(baseUrl.TrimEnd('/') + "/", UriKind.Absolute, out var server)
+            && Uri.TryCreate(url, UriKind.Relative, out var path)
+            && Uri.TryCreate(server, path, out var resolved) ? resolved : null;
+    }
 
     public void Dispose() => _http.Dispose();
 
@@ -233,6 +246,8 @@ public sealed partial class GetAppServerClient : IDisposable
 
     private UpstreamError Fail(string url, string operation, int? status, string message)
     {
+        // Server URLs are shown and logged masked too: one configured with user info must not put it in a log line.
+        url = SafeUrl.Masked(url);
         var error = new UpstreamError(_timeProvider.GetUtcNow(), url, operation, status, message);
         _connection.Failed(error);
         // The same failure repeated (server down for an hour) is logged once, then again only when it changes.

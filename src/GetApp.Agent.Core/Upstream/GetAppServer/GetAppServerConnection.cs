@@ -16,6 +16,12 @@ public sealed class GetAppServerConnection
         Urls = urls;
     }
 
+    /// <summary>
+    /// Raised after a request: true when a server answered, false with the last error when no URL answered at all.
+    /// Handlers must be quick (the upstream monitor only compares with the state it holds).
+    /// </summary>
+    public event Action<bool, UpstreamError?>? Reached;
+
     /// <summary>The configured server base URLs, in the order they are tried.</summary>
     public IReadOnlyList<string> Urls { get; private set; }
 
@@ -60,7 +66,12 @@ public sealed class GetAppServerConnection
             _lastSuccessAt = at;
             _lastError = null;
         }
+
+        Reached?.Invoke(true, null);
     }
+
+    /// <summary>No configured URL answered the request (network errors, timeouts, 5xx).</summary>
+    internal void Unreachable(UpstreamError last) => Reached?.Invoke(false, last);
 
     internal void Failed(UpstreamError error)
     {

@@ -35,7 +35,7 @@ public sealed partial class GetAppServerUpstream(
     // Releases whose preparation the server is still working on: the next call polls instead of asking again.
     private readonly ConcurrentDictionary<string, bool> _preparing = new(StringComparer.Ordinal);
 
-    public string Description => $"GetApp server {string.Join(", ", connection.Urls)}";
+    public string Description => $"GetApp server {string.Join(", ", connection.Urls.Select(SafeUrl.Masked))}";
 
     public async Task<DiscoveryAnswer> DiscoverAsync(DiscoveryRequest request, CancellationToken cancellationToken)
     {
@@ -53,11 +53,11 @@ public sealed partial class GetAppServerUpstream(
         try
         {
             offering = JsonSerializer.Deserialize(answer.Body, GetAppServerJsonContext.Default.DeviceComponentsOfferingDto)
-                ?? throw new UpstreamException($"the discovery answer of {answer.BaseUrl} is empty");
+                ?? throw new UpstreamException($"the discovery answer of {SafeUrl.Masked(answer.BaseUrl)} is empty");
         }
         catch (JsonException e)
         {
-            throw new UpstreamException($"the discovery answer of {answer.BaseUrl} is not a DeviceComponentsOfferingDto: {e.Message}", e);
+            throw new UpstreamException($"the discovery answer of {SafeUrl.Masked(answer.BaseUrl)} is not a DeviceComponentsOfferingDto: {e.Message}", e);
         }
 
         await device.SaveServerHintsAsync(offering.LatestConfigSemVer, offering.Restrictions, cancellationToken).ConfigureAwait(false);
@@ -73,7 +73,7 @@ public sealed partial class GetAppServerUpstream(
         var answer = await client.SendAsync("discovery", HttpMethod.Post, DiscoverPath, body, cancellationToken).ConfigureAwait(false);
         return answer.IsSuccess
             ? (answer, offsetUsed)
-            : throw new UpstreamException($"discovery refused by {answer.BaseUrl}: {connection.Snapshot().LastError?.Message}");
+            : throw new UpstreamException($"discovery refused by {SafeUrl.Masked(answer.BaseUrl)}: {connection.Snapshot().LastError?.Message}");
     }
 
     public async Task<PreparedDelivery> PrepareDeliveryAsync(string catalogId, CancellationToken cancellationToken)
@@ -108,7 +108,7 @@ public sealed partial class GetAppServerUpstream(
         catch (JsonException e)
         {
             _preparing.TryRemove(catalogId, out _);
-            throw new UpstreamException($"the prepareDelivery answer of {answer.BaseUrl} is not a PrepareDeliveryResDto: {e.Message}", e);
+            throw new UpstreamException($"the prepareDelivery answer of {SafeUrl.Masked(answer.BaseUrl)} is not a PrepareDeliveryResDto: {e.Message}", e);
         }
 
         var prepared = Interpret(catalogId, result, answer.BaseUrl);
@@ -121,7 +121,7 @@ public sealed partial class GetAppServerUpstream(
             _preparing.TryRemove(catalogId, out _);
         }
 
-        LogPrepared(catalogId, result.Status ?? "(none)", answer.BaseUrl);
+        LogPrepared(catalogId, result.Status ?? "(none)", SafeUrl.Masked(answer.BaseUrl));
         return prepared;
     }
 
@@ -208,7 +208,7 @@ public sealed partial class GetAppServerUpstream(
             var source = GetAppServerClient.ResolveArtifactUrl(baseUrl, item.Url);
             if (source is null || source.Scheme is not ("http" or "https"))
             {
-                return new PreparedDelivery(PrepareStatus.Error, [], $"the GetApp server gave item '{item.ItemKey}' of '{catalogId}' a URL this agent will not fetch: {item.Url}");
+                return new PreparedDelivery(PrepareStatus.Error, [], $"the GetApp server gave item '{item.ItemKey}' of '{catalogId}' a URL this agent will not fetch: {SafeUrl.Masked(item.Url)}");
             }
 
             artifacts.Add(new PreparedArtifact(new ArtifactSpec
@@ -232,7 +232,7 @@ public sealed partial class GetAppServerUpstream(
     /// <summary>rpm/deb packages come from the device's own repositories and docker images from a registry: not downloaded here.</summary>
     private static string? UnsupportedReason(DeliveryItemDto item)
     {
-        var url = item.Url!;
+        var url = SafeUrl.Masked(item.Url);
         if (url.StartsWith("rpm://", StringComparison.OrdinalIgnoreCase) || item.ArtifactType == "rpm")
         {
             return $"rpm package ({url})";

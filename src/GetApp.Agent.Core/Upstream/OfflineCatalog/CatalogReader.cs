@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using GetApp.Agent.Core.Contracts;
 using GetApp.Agent.Core.Discovery;
 using GetApp.Agent.Core.Releases;
+using GetApp.Agent.Core.Storage;
 
 namespace GetApp.Agent.Core.Upstream.OfflineCatalog;
 
@@ -31,8 +32,13 @@ public static class CatalogReader
     /// </summary>
     public static async Task<IReadOnlyList<OfferedRelease>> ReadAsync(string catalogDir, string fileName, CancellationToken cancellationToken)
     {
-        var root = Path.GetFullPath(catalogDir);
+        var root = RealRoot(catalogDir);
         var file = Path.Combine(root, fileName);
+        if (!RealPath.IsInside(root, Resolve(file, file, fileName)))
+        {
+            throw new InvalidCatalogException($"catalog {file}: the file leads outside the catalog folder through a symbolic link");
+        }
+
         if (!File.Exists(file))
         {
             throw new InvalidCatalogException($"catalog {file}: the file does not exist");
@@ -79,9 +85,27 @@ public static class CatalogReader
         return releases;
     }
 
-    /// <summary>The absolute path of an artifact whose url is relative to the catalog folder (already checked to stay inside).</summary>
+    /// <summary>
+    /// The real path (every symbolic link followed) of an artifact whose url is relative to the catalog folder; the
+    /// reader has checked that it stays inside. What the downloader opens is this path, not the one written in the catalog.
+    /// </summary>
     public static string ResolveLocalPath(string catalogDir, string relativeUrl) =>
-        Path.GetFullPath(Path.Combine(Path.GetFullPath(catalogDir), Uri.UnescapeDataString(relativeUrl)));
+        RealPath.Resolve(Path.Join(RealRoot(catalogDir), Uri.UnescapeDataString(relativeUrl)));
+
+    /// <summary>The catalog folder's own real path: it may be reached through a link (a mount point), and that is fine.</summary>
+    private static string RealRoot(string catalogDir) => RealPath.Resolve(Path.GetFullPath(catalogDir));
+
+    private static string Resolve(string catalogFile, string path, string url)
+    {
+        try
+        {
+            return RealPath.Resolve(path);
+        }
+        catch (IOException e)
+        {
+            throw new InvalidCatalogException($"catalog {catalogFile}: url '{url}' cannot be followed: {e.Message}", e);
+        }
+    }
 
     /// <summary>True for <c>http://</c> and <c>https://</c> URLs, which are downloaded rather than read from the folder.</summary>
     public static bool IsRemote(string url) =>
@@ -181,14 +205,22 @@ public static class CatalogReader
 
         if (Uri.TryCreate(artifact.Url, UriKind.Absolute, out var absolute) && !Path.IsPathRooted(artifact.Url))
         {
-            throw new InvalidCatalogException($"catalog {file}: {what}: url '{artifact.Url}' has the unsupported scheme '{absolute.Scheme}' (use a path inside the catalog folder, http or https)");
+            throw new InvalidCatalogException($"catalog {file}: {what}: url '{SafeUrl.Masked(artifact.Url)}' has the unsupported scheme '{absolute.Scheme}' (use a path inside the catalog folder, http or https)");
         }
 
         var decoded = Uri.UnescapeDataString(artifact.Url);
-        var path = ResolveLocalPath(root, artifact.Url);
-        if (Path.IsPathRooted(decoded) || !IsInside(root, path))
+        if (Path.IsPathRooted(decoded) || !RealPath.IsInside(root, Path.GetFullPath(Path.Join(root, decoded))))
         {
             throw new InvalidCatalogException($"catalog {file}: {what}: url '{artifact.Url}' escapes the catalog folder");
+        }
+
+        // Every component is resolved, as the kernel will when the file is opened: a link to a folder in the middle of
+        // the path ("files/rootlink -> /") leads outside as surely as a link at its end. Nothing about what lies outside
+        // (whether it exists, its size) is looked at or told.
+        var path = Resolve(file, Path.Join(root, decoded), artifact.Url);
+        if (!RealPath.IsInside(root, path))
+        {
+            throw new InvalidCatalogException($"catalog {file}: {what}: url '{artifact.Url}' leads outside the catalog folder through a symbolic link");
         }
 
         var info = new FileInfo(path);
@@ -197,20 +229,11 @@ public static class CatalogReader
             throw new InvalidCatalogException($"catalog {file}: {what}: the file '{artifact.Url}' does not exist");
         }
 
-        // A symbolic link inside the folder must not lead outside it either.
-        if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is { } target && !IsInside(root, target.FullName))
-        {
-            throw new InvalidCatalogException($"catalog {file}: {what}: the file '{artifact.Url}' is a link that leads outside the catalog folder");
-        }
-
         if (info.Length != size)
         {
             throw new InvalidCatalogException($"catalog {file}: {what}: the file '{artifact.Url}' has {info.Length} bytes, the catalog says {size}");
         }
     }
-
-    private static bool IsInside(string root, string path) =>
-        path.StartsWith(root.EndsWith(Path.DirectorySeparatorChar) ? root : root + Path.DirectorySeparatorChar, StringComparison.Ordinal);
 
     private static string FirstSentence(string message)
     {

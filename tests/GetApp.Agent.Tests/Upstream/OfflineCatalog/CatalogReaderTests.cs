@@ -115,7 +115,7 @@ public sealed class CatalogReaderTests : IDisposable
             Directory.CreateDirectory(Path.Combine(_dir, "files"));
             File.CreateSymbolicLink(Path.Combine(_dir, "files", "link.bin"), outside);
             var e = await RejectAsync($$"""{ "releases": [ {{Entry("1.a@1", artifacts: Artifact("files/link.bin", 6, new string('a', 64)))}} ] }""");
-            Assert.Contains("is a link that leads outside the catalog folder", e.Message);
+            Assert.Contains("leads outside the catalog folder through a symbolic link", e.Message);
         }
         finally
         {
@@ -159,5 +159,103 @@ public sealed class CatalogReaderTests : IDisposable
         Assert.Equal(Path.Combine(_dir, "files", "a.bin"), Assert.Single(prepared.Artifacts).Source.LocalPath);
         Assert.Equal(PrepareStatus.Error, missing.Status);
         Assert.Contains("no longer in the catalog", missing.Error);
+    }
+
+    [Theory]
+    [InlineData("files/rootlink/etc/hostname")]
+    [InlineData("files/rootlink/etc/passwd")]
+    [InlineData("files/rootlink/no/such/file")]
+    [InlineData("files/rootlink/../rootlink/etc/hostname")]
+    public async Task ReadAsync_DirectoryLinkLeadingOutside_IsRejectedWithoutTellingAnythingAboutTheFileOutside(string url)
+    {
+        Directory.CreateDirectory(Path.Combine(_dir, "files"));
+        Directory.CreateSymbolicLink(Path.Combine(_dir, "files", "rootlink"), "/");
+
+        var e = await RejectAsync($$"""{ "releases": [ {{Entry("1.a@1", artifacts: Artifact(url, 1, new string('a', 64)))}} ] }""");
+
+        Assert.Contains($"url '{url}' leads outside the catalog folder through a symbolic link", e.Message);
+        Assert.DoesNotContain("bytes", e.Message);
+        Assert.DoesNotContain("does not exist", e.Message);
+    }
+
+    [Fact]
+    public async Task ReadAsync_RelativeLinkChainLeadingOutside_IsRejected()
+    {
+        var outside = Directory.CreateTempSubdirectory("catalog-outside").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(outside, "secret.bin"), "secret");
+            Directory.CreateDirectory(Path.Combine(_dir, "files", "deep"));
+            // files/deep/up -> ../.. (the catalog root), files/hop -> deep/up/.. (its parent: outside), then a file there.
+            Directory.CreateSymbolicLink(Path.Combine(_dir, "files", "deep", "up"), "../..");
+            Directory.CreateSymbolicLink(Path.Combine(_dir, "files", "hop"), "deep/up/..");
+            var url = $"files/hop/{Path.GetFileName(outside)}/secret.bin";
+
+            var e = await RejectAsync($$"""{ "releases": [ {{Entry("1.a@1", artifacts: Artifact(url, 6, new string('a', 64)))}} ] }""");
+
+            Assert.Contains("leads outside the catalog folder", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(outside, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task ReadAsync_LinkLoop_IsRejectedNotHung()
+    {
+        Directory.CreateDirectory(Path.Combine(_dir, "files"));
+        Directory.CreateSymbolicLink(Path.Combine(_dir, "files", "a"), "b");
+        Directory.CreateSymbolicLink(Path.Combine(_dir, "files", "b"), "a");
+
+        var e = await RejectAsync($$"""{ "releases": [ {{Entry("1.a@1", artifacts: Artifact("files/a/x.bin", 1, new string('a', 64)))}} ] }""");
+
+        Assert.Contains("files/a/x.bin", e.Message);
+    }
+
+    [Fact]
+    public async Task ReadAsync_CatalogJsonLinkingOutside_IsRejectedWithoutReadingIt()
+    {
+        var outside = Path.Combine(Path.GetTempPath(), $"outside-{Guid.NewGuid():N}.json");
+        File.WriteAllText(outside, "not json at all");
+        try
+        {
+            File.CreateSymbolicLink(Path.Combine(_dir, "catalog.json"), outside);
+
+            var e = await Assert.ThrowsAsync<InvalidCatalogException>(() => CatalogReader.ReadAsync(_dir, CancellationToken.None));
+
+            Assert.Contains("leads outside the catalog folder", e.Message);
+            Assert.DoesNotContain("JSON", e.Message);
+        }
+        finally
+        {
+            File.Delete(outside);
+        }
+    }
+
+    [Fact]
+    public async Task PrepareDelivery_LinksInsideTheFolder_AreFollowedToTheRealFile()
+    {
+        var content = Encoding.UTF8.GetBytes("hello");
+        WriteFile("store/v1/a.bin", "hello");
+        Directory.CreateDirectory(Path.Combine(_dir, "files"));
+        Directory.CreateSymbolicLink(Path.Combine(_dir, "files", "current"), "../store/v1");
+        WriteFile("catalog.json", $$"""{ "releases": [ {{Entry("1.a@1.0.0", artifacts: Artifact("files/current/a.bin", 5, Hex(content)))}} ] }""");
+        // The catalog folder itself reached through a link (a mount point under /media, say) is fine too.
+        var linkedRoot = _dir + "-link";
+        Directory.CreateSymbolicLink(linkedRoot, _dir);
+        try
+        {
+            var upstream = new OfflineCatalogUpstream(linkedRoot);
+
+            var prepared = await upstream.PrepareDeliveryAsync("1.a@1.0.0", CancellationToken.None);
+
+            Assert.Equal(PrepareStatus.Done, prepared.Status);
+            Assert.Equal(Path.Combine(_dir, "store", "v1", "a.bin"), Assert.Single(prepared.Artifacts).Source.LocalPath);
+        }
+        finally
+        {
+            Directory.Delete(linkedRoot);
+        }
     }
 }

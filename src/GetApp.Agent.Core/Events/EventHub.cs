@@ -1,0 +1,295 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+
+namespace GetApp.Agent.Core.Events;
+
+/// <summary>
+/// The one in-process hub of the event streams. Publishing appends to a bounded replay buffer, keeps the payload as the
+/// latest state of its key (a release, the offering, the summary), and offers the event to every subscribed client's
+/// bounded queue without waiting; a client whose queue is full is dropped (it reconnects with <c>Last-Event-ID</c> and
+/// gets what it missed, or a snapshot). So a stuck client can slow neither a publisher (an engine's hook) nor another
+/// client. A new client's snapshot is taken from the latest states under the same lock that registers it: exactly the
+/// state at its position in the sequence, with no database read and no payload built per client.
+/// </summary>
+/// <remarks>
+/// Event ids on the wire are <c>&lt;boot&gt;-&lt;sequence&gt;</c>: the boot part changes at every start, so an id from
+/// before a restart is recognised as unknown (and answered with a snapshot) instead of being mistaken for a recent one.
+/// </remarks>
+public sealed partial class EventHub : IDisposable
+{
+    /// <summary>The payload of each stream's <c>reset</c> marker: <c>{"stream":"delivery"}</c>.</summary>
+    private static readonly Dictionary<EventStreams, byte[]> Resets = EventStreamNames.Each.ToDictionary(
+        s => s, s => System.Text.Encoding.UTF8.GetBytes($"{{\"stream\":\"{EventStreamNames.PathOf(s)}\"}}"));
+
+    private readonly EventsOptions _options;
+    private readonly ILogger<EventHub> _logger;
+    private readonly Lock _gate = new();
+    private readonly AgentEvent[] _ring;
+    private readonly List<EventSubscription> _clients = [];
+    private readonly Dictionary<EventStreams, SortedDictionary<string, byte[]>> _latest = new()
+    {
+        [EventStreams.Agent] = new(StringComparer.Ordinal),
+        [EventStreams.Offering] = new(StringComparer.Ordinal),
+        [EventStreams.Delivery] = new(StringComparer.Ordinal),
+        [EventStreams.Deploy] = new(StringComparer.Ordinal),
+    };
+
+    private readonly Queue<byte[]> _recentNotifications = new();
+    private readonly ITimer _pingTimer;
+    private int _ringStart;
+    private int _ringCount;
+    private long _sequence;
+    private long _dropped;
+
+    public EventHub(EventsOptions options, TimeProvider timeProvider, ILogger<EventHub> logger)
+    {
+        _options = options;
+        _logger = logger;
+        _ring = new AgentEvent[Math.Max(1, options.ReplayBufferSize)];
+        BootId = Convert.ToString(timeProvider.GetUtcNow().ToUnixTimeMilliseconds(), 16) + Random.Shared.Next(0x1000, 0xFFFF).ToString("x", CultureInfo.InvariantCulture);
+        _pingTimer = timeProvider.CreateTimer(_ => Ping(), null, options.PingInterval, options.PingInterval);
+    }
+
+    /// <summary>Changes at every start of the agent; the first part of every event id.</summary>
+    public string BootId { get; }
+
+    /// <summary>Raised (outside the hub's lock) when a client is dropped.</summary>
+    public event Action<string>? ClientDropped;
+
+    /// <summary>Raised (outside the hub's lock) after an event is published.</summary>
+    public event Action<AgentEvent>? Published;
+
+    public int ClientCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _clients.Count;
+            }
+        }
+    }
+
+    /// <summary>Clients dropped since the agent started.</summary>
+    public long DroppedClients => Interlocked.Read(ref _dropped);
+
+    /// <summary>The sequence number of the last published event.</summary>
+    public long Sequence
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _sequence;
+            }
+        }
+    }
+
+    public string IdOf(long sequence) => string.Create(CultureInfo.InvariantCulture, $"{BootId}-{sequence}");
+
+    /// <summary>How many recent notifications a snapshot repeats (the full history is <c>GET /api/v2/agent/notifications</c>).</summary>
+    public const int SnapshotNotifications = 20;
+
+    /// <summary>
+    /// Publishes one event: never waits, whatever the clients do. <paramref name="key"/> names what the payload is the
+    /// latest state of (a catalog id; "" for the offering and the summary); <paramref name="forget"/> drops that state
+    /// from later snapshots (a release no longer in deploy).
+    /// </summary>
+    public AgentEvent Publish(EventStreams stream, byte[] data, string? key = null, bool forget = false)
+    {
+        List<EventSubscription>? full = null;
+        AgentEvent published;
+        lock (_gate)
+        {
+            Remember(stream, key, data, forget);
+            published = new AgentEvent(++_sequence, stream, data);
+            if (_ringCount < _ring.Length)
+            {
+                _ring[(_ringStart + _ringCount++) % _ring.Length] = published;
+            }
+            else
+            {
+                _ring[_ringStart] = published;
+                _ringStart = (_ringStart + 1) % _ring.Length;
+            }
+
+            foreach (var client in _clients)
+            {
+                if (client.Accepts(published) && !client.TryEnqueue(published))
+                {
+                    (full ??= []).Add(client);
+                }
+            }
+        }
+
+        DropAll(full, "it stopped reading: its queue is full");
+        Published?.Invoke(published);
+        return published;
+    }
+
+    /// <summary>Sets the latest state of a key without publishing an event (the state found at start).</summary>
+    public void Prime(EventStreams stream, string key, byte[] data)
+    {
+        lock (_gate)
+        {
+            Remember(stream, key, data, forget: false);
+        }
+    }
+
+    /// <summary>
+    /// Registers a client. With a known <paramref name="lastEventId"/> the subscription carries what the client missed
+    /// (<see cref="EventSubscription.Replay"/>); without one, or when it is too old or from before a restart, it carries a
+    /// snapshot of the current state instead (<see cref="EventSubscription.Snapshot"/>). Either way nothing published
+    /// after this call is missed, and nothing before it is sent twice.
+    /// </summary>
+    public EventSubscription Subscribe(EventStreams streams, string? lastEventId)
+    {
+        lock (_gate)
+        {
+            List<AgentEvent>? replay = null;
+            if (ParseId(lastEventId) is { } last && last <= _sequence && last >= _sequence - _ringCount)
+            {
+                replay = [];
+                for (var i = 0; i < _ringCount; i++)
+                {
+                    var e = _ring[(_ringStart + i) % _ring.Length];
+                    if (e.Sequence > last && (streams & e.Stream) != 0)
+                    {
+                        replay.Add(e);
+                    }
+                }
+            }
+
+            var client = new EventSubscription(streams, _options, _sequence, replay, replay is null ? Snapshot(streams) : null);
+            _clients.Add(client);
+            return client;
+        }
+    }
+
+    public void Unsubscribe(EventSubscription client)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        lock (_gate)
+        {
+            _clients.Remove(client);
+        }
+    }
+
+    /// <summary>Drops a client from outside (its writes stalled); it is removed from the hub at once.</summary>
+    public void Drop(EventSubscription client, string reason) => DropAll([client], reason);
+
+    /// <summary>The sequence number in an id of this boot, else null.</summary>
+    internal long? ParseId(string? id)
+    {
+        if (id is null || !id.StartsWith(BootId, StringComparison.Ordinal) || id.Length <= BootId.Length + 1 || id[BootId.Length] != '-')
+        {
+            return null;
+        }
+
+        return long.TryParse(id.AsSpan(BootId.Length + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var sequence) ? sequence : null;
+    }
+
+    /// <summary>
+    /// The current state of each stream in <paramref name="streams"/>, in <see cref="EventStreamNames.Each"/> order: a
+    /// <c>reset</c> marker, then the summary, the offering, every release on the device (by catalog id), every deploy
+    /// record, the last notifications. Called under the lock.
+    /// </summary>
+    private List<AgentEvent> Snapshot(EventStreams streams)
+    {
+        var events = new List<AgentEvent>();
+        foreach (var stream in EventStreamNames.Each)
+        {
+            if ((streams & stream) == 0)
+            {
+                continue;
+            }
+
+            events.Add(new AgentEvent(0, stream, ResetOf(stream), AgentEventKind.Reset));
+            IEnumerable<byte[]> payloads = stream switch
+            {
+                EventStreams.Notifications => _recentNotifications,
+                _ when _latest.TryGetValue(stream, out var latest) => latest.Values,
+                _ => [],
+            };
+            foreach (var data in payloads)
+            {
+                events.Add(new AgentEvent(0, stream, data));
+            }
+        }
+
+        return events;
+    }
+
+    private void Remember(EventStreams stream, string? key, byte[] data, bool forget)
+    {
+        if (stream == EventStreams.Notifications)
+        {
+            _recentNotifications.Enqueue(data);
+            while (_recentNotifications.Count > SnapshotNotifications)
+            {
+                _recentNotifications.Dequeue();
+            }
+        }
+        else if (key is not null && _latest.TryGetValue(stream, out var latest))
+        {
+            if (forget)
+            {
+                latest.Remove(key);
+            }
+            else
+            {
+                latest[key] = data;
+            }
+        }
+    }
+
+    private static byte[] ResetOf(EventStreams stream) => Resets[stream];
+
+    private void Ping()
+    {
+        List<EventSubscription>? full = null;
+        lock (_gate)
+        {
+            foreach (var client in _clients)
+            {
+                if (!client.TryEnqueue(AgentEvent.Ping))
+                {
+                    (full ??= []).Add(client);
+                }
+            }
+        }
+
+        DropAll(full, "it stopped reading: even pings pile up");
+    }
+
+    private void DropAll(List<EventSubscription>? clients, string reason)
+    {
+        if (clients is null)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            foreach (var client in clients)
+            {
+                _clients.Remove(client);
+            }
+        }
+
+        foreach (var client in clients)
+        {
+            if (client.Drop(reason))
+            {
+                Interlocked.Increment(ref _dropped);
+                LogDropped(string.Join(",", EventStreamNames.Each.Where(s => (client.Streams & s) != 0).Select(EventStreamNames.PathOf)), reason);
+                ClientDropped?.Invoke(reason);
+            }
+        }
+    }
+
+    public void Dispose() => _pingTimer.Dispose();
+
+    [LoggerMessage(EventId = 5000, Level = LogLevel.Information, Message = "An event stream client ({Streams}) was dropped: {Reason}")]
+    private partial void LogDropped(string streams, string reason);
+}
