@@ -49,6 +49,9 @@ public sealed class Figures
         Violation(scenario, $"5xx: {what}");
     }
 
+    /// <summary>A 5xx already reported as a violation by the caller (which groups many alike into one).</summary>
+    public void CountServerError() => Interlocked.Increment(ref _serverErrors);
+
     public void LostOne(string scenario, string what)
     {
         Interlocked.Increment(ref _lost);

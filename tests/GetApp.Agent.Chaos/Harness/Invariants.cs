@@ -64,12 +64,25 @@ public sealed class Invariants(string scenario, Figures figures, IReadOnlyDictio
         {
             using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
             connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "PRAGMA busy_timeout = 10000; PRAGMA integrity_check;";
-            var result = command.ExecuteScalar() as string;
-            if (result != "ok")
+            using (var timeout = connection.CreateCommand())
             {
-                figures.CorruptOne(scenario, $"{when}: PRAGMA integrity_check said {result}");
+                timeout.CommandText = "PRAGMA busy_timeout = 10000;";
+                timeout.ExecuteNonQuery();
+            }
+
+            // integrity_check answers one row "ok", or one row per problem found.
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA integrity_check;";
+            using var reader = command.ExecuteReader();
+            var rows = new List<string>();
+            while (reader.Read())
+            {
+                rows.Add(reader.GetString(0));
+            }
+
+            if (rows is not ["ok"])
+            {
+                figures.CorruptOne(scenario, $"{when}: PRAGMA integrity_check said {(rows.Count == 0 ? "nothing" : string.Join("; ", rows.Take(5)))}");
             }
         }
         catch (SqliteException e)

@@ -32,11 +32,15 @@ public sealed class LyingOrigin : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
-    /// <summary>Serves <paramref name="file"/> at <c>/lie/{name}</c> with <paramref name="fault"/> on its first <paramref name="times"/> answers.</summary>
-    public LyingFile Add(OriginFile file, LyingFault fault, int times = int.MaxValue, int retryAfterSeconds = 0, long atByte = 0)
+    /// <summary>
+    /// Serves <paramref name="file"/> at <c>/lie/{name}</c> (its own name, or <paramref name="servedAs"/>, escaped as one
+    /// path segment) with <paramref name="fault"/> on its first <paramref name="times"/> answers.
+    /// </summary>
+    public LyingFile Add(OriginFile file, LyingFault fault, int times = int.MaxValue, int retryAfterSeconds = 0, long atByte = 0, string? servedAs = null)
     {
-        var lying = new LyingFile(file, fault, times, retryAfterSeconds, atByte, new Uri(BaseAddress, $"lie/{file.Name}"));
-        _files[file.Name] = lying;
+        var name = servedAs ?? file.Name;
+        var lying = new LyingFile(file, fault, times, retryAfterSeconds, atByte, new Uri(BaseAddress, $"lie/{Uri.EscapeDataString(name)}"));
+        _files[name] = lying;
         return lying;
     }
 
@@ -72,7 +76,8 @@ public sealed class LyingOrigin : IAsyncDisposable
 
             var lines = head.Split("\r\n");
             var parts = lines[0].Split(' ');
-            var path = parts.Length > 1 ? parts[1] : "/";
+            // The query (a presigned URL's signature) is not part of the name.
+            var path = (parts.Length > 1 ? parts[1] : "/").Split('?')[0];
             long? rangeStart = null;
             foreach (var line in lines.Skip(1))
             {
@@ -240,6 +245,9 @@ public sealed class LyingFile(OriginFile file, LyingFault fault, int times, int 
     public int FaultsInjected => Requests.Count(r => r.Faulty);
 
     internal bool TakeFault() => Interlocked.Decrement(ref _faultsLeft) >= 0;
+
+    /// <summary>No fault from now on (the cause went away: a retry must deliver).</summary>
+    public void Heal() => Interlocked.Exchange(ref _faultsLeft, 0);
 
     internal void Record(long? rangeStart, bool faulty) => _requests.Enqueue((DateTime.UtcNow, rangeStart, faulty));
 
