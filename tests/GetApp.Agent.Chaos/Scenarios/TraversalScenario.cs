@@ -33,6 +33,8 @@ public sealed class TraversalScenario : IScenario
         File.CreateSymbolicLink(Path.Combine(files, "secret-link.bin"), secretPath);
         Directory.CreateSymbolicLink(Path.Combine(files, "uplink"), "../..");
         var relativeToWork = Path.GetRelativePath(ctx.WorkDir, secretPath);
+        var outsideCatalog = Path.Combine(outside, "catalog.json");
+        await File.WriteAllTextAsync(outsideCatalog, new JsonObject { ["releases"] = new JsonArray(Entry("449.outside@1.0.0", "secret.bin", secret.Length, secretHash)) }.ToJsonString());
         var before = Snapshot(ctx.WorkDir, catalogDir);
 
         var cases = new (string Name, string Url, long Size)[]
@@ -49,6 +51,7 @@ public sealed class TraversalScenario : IScenario
             ("size probe through a link", "files/outlink/secret.bin", 1000),
         };
 
+        await File.WriteAllTextAsync(Path.Combine(catalogDir, "catalog.json"), """{"releases":[]}""");
         await using var agent = await AgentUnderTest.StartAsync(ctx.Launch("agent", ["--catalog", catalogDir]));
         var outcomes = new List<string>();
         var n = 0;
@@ -66,15 +69,14 @@ public sealed class TraversalScenario : IScenario
         }
 
         // catalog.json itself a link to a catalog outside.
-        var outsideCatalog = Path.Combine(outside, "catalog.json");
-        await File.WriteAllTextAsync(outsideCatalog, new JsonObject { ["releases"] = new JsonArray(Entry("449.outside@1.0.0", "secret.bin", secret.Length, secretHash)) }.ToJsonString());
         File.Delete(Path.Combine(catalogDir, "catalog.json"));
         File.CreateSymbolicLink(Path.Combine(catalogDir, "catalog.json"), outsideCatalog);
         outcomes.Add($"catalog.json links outside: {await TryDeliverAsync(ctx, agent, "449.outside@1.0.0", "catalog.json links outside", secret)}");
         File.Delete(Path.Combine(catalogDir, "catalog.json"));
 
         outcomes.Add($"link swapped after the check: {await SwapRaceAsync(ctx, agent, catalogDir, secret, secretPath, secretHash)}");
-        outcomes.Add($"hostile names from an origin: {await HostileNamesAsync(ctx, agent, catalogDir)}");
+        var delivered = new Dictionary<string, ChaosRelease>(StringComparer.Ordinal);
+        outcomes.Add($"hostile names from an origin: {await HostileNamesAsync(ctx, agent, catalogDir, delivered)}");
         foreach (var line in outcomes)
         {
             Console.WriteLine($"  traversal: {line}");
@@ -101,7 +103,7 @@ public sealed class TraversalScenario : IScenario
             }
         }
 
-        await new Invariants(Name, ctx.Figures, new Dictionary<string, ChaosRelease>()).CheckAsync(agent, "after the traversal tricks");
+        await new Invariants(Name, ctx.Figures, delivered).CheckAsync(agent, "after the traversal tricks");
     }
 
     /// <summary>Discovery, then a start: refused (502 InvalidCatalog, not offered, or Error) is right; delivered means it read outside.</summary>
@@ -160,20 +162,27 @@ public sealed class TraversalScenario : IScenario
         WriteCatalog(catalogDir, Entry(Id, "files/swap.bin", secret.Length, secretHash));
         using var stop = new CancellationTokenSource();
         var flips = 0L;
-        var flipper = Task.Run(() =>
+        var flipRandom = new Random(ctx.Random.Next());
+        var flipper = new Thread(() =>
         {
-            // rename(2) replaces swap.bin atomically, with a regular file or with a link, over and over.
+            // rename(2) replaces swap.bin atomically, with a regular file or with a link, over and over; the file stays
+            // longer than the link, so the catalog check mostly passes and the open that follows meets either.
             while (!stop.IsCancellationRequested)
             {
                 File.WriteAllBytes(regular, inside);
                 File.Move(regular, swap, overwrite: true);
+                Thread.SpinWait(flipRandom.Next(0, 80_000));
                 File.CreateSymbolicLink(link, secretPath);
                 File.Move(link, swap, overwrite: true);
+                Thread.SpinWait(flipRandom.Next(0, 10_000));
                 flips++;
             }
-        });
-        var attempts = ctx.Options.IsLong ? 200 : 25;
+        }) { IsBackground = true, Name = "link flipper" };
+        flipper.Start();
+        var attempts = ctx.Options.IsLong ? 400 : 40;
         var tally = new Dictionary<string, int>(StringComparer.Ordinal);
+        var examples = new Dictionary<string, string>(StringComparer.Ordinal);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         try
         {
             for (var i = 0; i < attempts; i++)
@@ -185,74 +194,87 @@ public sealed class TraversalScenario : IScenario
                     : outcome.StartsWith("Error", StringComparison.Ordinal) && outcome.Contains("outside", StringComparison.Ordinal) ? "Error: leads outside (the link was there at prepare)"
                     : outcome;
                 tally[kind] = tally.GetValueOrDefault(kind) + 1;
+                examples.TryAdd(kind, outcome);
             }
         }
         finally
         {
             await stop.CancelAsync();
-            await flipper;
+            flipper.Join();
             File.Delete(swap);
             File.Delete(regular);
             File.Delete(link);
         }
 
         ctx.Figures.Fault(attempts);
-        return $"{attempts} deliveries while the file flipped {flips:N0} times: " + string.Join("; ", tally.Select(t => $"{t.Key} ×{t.Value}"));
+        foreach (var (kind, example) in examples)
+        {
+            Console.WriteLine($"  traversal: swap race, e.g. {kind}: {example}");
+        }
+
+        return $"{attempts} deliveries in {clock.Elapsed.TotalSeconds:0.0} s while the file flipped {flips:N0} times: " + string.Join("; ", tally.Select(t => $"{t.Key} ×{t.Value}"));
     }
 
-    /// <summary>Artifact names an origin chooses (encoded <c>..</c>, slashes, absolute paths) must land inside comps/.</summary>
-    private async Task<string> HostileNamesAsync(ChaosContext ctx, AgentUnderTest agent, string catalogDir)
+    /// <summary>
+    /// Artifact names an origin chooses (encoded <c>..</c>, slashes, absolute paths), one release each: whatever is
+    /// delivered must land inside comps/, and nothing may be written anywhere else.
+    /// </summary>
+    private async Task<string> HostileNamesAsync(ChaosContext ctx, AgentUnderTest agent, string catalogDir, Dictionary<string, ChaosRelease> models)
     {
         await using var liar = new LyingOrigin();
         await using var origin = await TestOrigin.StartAsync();
-        const string Id = "447.names@1.0.0";
-        var names = new[] { "../../../../escape-chaos", "/tmp/escape-chaos", "..", "a/../../escape-chaos", "%2e%2e" };
-        var artifacts = new JsonArray();
-        var i = 0;
-        foreach (var name in names)
+        var names = new[] { "../../../../escape-chaos", "/tmp/escape-chaos", "a/../../escape-chaos", "%2e%2e%2fescape-chaos", "..", "escape-chaos\\..\\..", ".escape-chaos" };
+        var comps = Path.GetFullPath(Path.Combine(agent.DataDir, "comps")) + "/";
+        var outcomes = new List<string>();
+        for (var i = 0; i < names.Length; i++)
         {
+            var id = $"{440 + i}.names@1.0.0";
             var file = origin.AddFile($"name-{i}", 1000 + i, seed: 440 + i);
-            // The origin serves it under the hostile name (the last segment of the path, unescaped).
-            var url = liar.Add(file, LyingFault.None, servedAs: name).Url.AbsoluteUri;
-            artifacts.Add(new JsonObject
+            // The lying origin serves it under the hostile name (the last segment of the path, unescaped).
+            var url = liar.Add(file, LyingFault.None, servedAs: names[i]).Url.AbsoluteUri;
+            var model = new ChaosRelease(id);
+            model.Artifacts.Add(ChaosCatalog.Http(file, url));
+            models[id] = model;
+            WriteCatalog(catalogDir, new JsonObject
             {
-                ["itemKey"] = $"{Id}@file{i}",
-                ["artifactType"] = "software",
-                ["url"] = url,
-                ["size"] = file.Size,
-                ["hash"] = new JsonObject { ["algorithm"] = "SHA256Hex", ["hash"] = file.Sha256Hex },
+                ["release"] = TestCatalog.Release(id),
+                ["isPush"] = false,
+                ["dependedOnBy"] = new JsonArray(),
+                ["artifacts"] = new JsonArray(new JsonObject
+                {
+                    ["itemKey"] = $"{id}@file",
+                    ["artifactType"] = "software",
+                    ["url"] = url,
+                    ["size"] = file.Size,
+                    ["hash"] = new JsonObject { ["algorithm"] = "SHA256Hex", ["hash"] = file.Sha256Hex },
+                }),
             });
-            i++;
-        }
-
-        WriteCatalog(catalogDir, new JsonObject
-        {
-            ["release"] = TestCatalog.Release(Id),
-            ["isPush"] = false,
-            ["dependedOnBy"] = new JsonArray(),
-            ["artifacts"] = artifacts,
-        });
-        var (discovered, body) = await ctx.CallAsync(agent, HttpMethod.Post, "api/v2/triggers/discover-component", documented: InvalidCatalog);
-        if (discovered == 502)
-        {
-            return $"refused at discovery: {Message(body)}";
-        }
-
-        await ctx.CallAsync(agent, HttpMethod.Post, $"api/v2/delivery/start/{Uri.EscapeDataString(Id)}");
-        var state = await ReleaseStates.WaitForAsync(agent, Id, s => s.IsDelivered || s.Status is "Error", TimeSpan.FromSeconds(60));
-        if (state?.IsDelivered == true)
-        {
-            var comps = Path.GetFullPath(Path.Combine(agent.DataDir, "comps"));
-            var inside = state.ArtsDirPath is { } dir && Path.GetFullPath(dir).StartsWith(comps + "/", StringComparison.Ordinal);
-            if (!inside)
+            var (discovered, body) = await ctx.CallAsync(agent, HttpMethod.Post, "api/v2/triggers/discover-component", documented: InvalidCatalog);
+            if (discovered == 502)
             {
-                ctx.Figures.Violation(Name, $"hostile names: artsDirPath {state.ArtsDirPath} is not inside {comps}");
+                outcomes.Add($"'{names[i]}' refused at discovery ({Message(body)})");
+                continue;
             }
 
-            return $"delivered into {Path.GetFileName(state.ArtsDirPath)}: {string.Join(", ", Directory.GetFiles(state.ArtsDirPath!).Select(Path.GetFileName))}";
+            await ctx.CallAsync(agent, HttpMethod.Post, $"api/v2/delivery/start/{Uri.EscapeDataString(id)}");
+            var state = await ReleaseStates.WaitForAsync(agent, id, s => s.IsDelivered || s.Status is "Error", TimeSpan.FromSeconds(60));
+            if (state?.IsDelivered != true)
+            {
+                outcomes.Add($"'{names[i]}' {(state is null ? "unsettled" : "Error: " + state.ErrMsg)}");
+                continue;
+            }
+
+            var dir = state.ArtsDirPath is { } d ? Path.GetFullPath(d) + "/" : "";
+            var delivered = dir.Length > 0 && Directory.Exists(dir) ? Directory.GetFiles(dir).Select(Path.GetFileName).ToArray() : [];
+            if (!dir.StartsWith(comps, StringComparison.Ordinal) || delivered.Length != 1)
+            {
+                ctx.Figures.Violation(Name, $"hostile name '{names[i]}': delivered into {state.ArtsDirPath} ({string.Join(", ", delivered)}), not one file inside {comps}");
+            }
+
+            outcomes.Add($"'{names[i]}' delivered as '{string.Join(", ", delivered)}'");
         }
 
-        return state is null ? "unsettled" : $"Error: {state.ErrMsg}";
+        return string.Join("; ", outcomes);
     }
 
     private static JsonObject Entry(string id, string url, long size, string sha256Hex) => new()
@@ -290,12 +312,39 @@ public sealed class TraversalScenario : IScenario
         }
     }
 
-    /// <summary>Every file under the scenario's folder except the catalog, the agent's data dir and the logs, with its hash.</summary>
+    /// <summary>
+    /// Every file under the scenario's folder except the catalog, the agent's data dir and the logs, with its hash. Links
+    /// are recorded with their target, never followed (the catalog holds a link to /).
+    /// </summary>
     private static Dictionary<string, string> Snapshot(string workDir, string catalogDir)
     {
-        var skip = new[] { catalogDir, Path.Combine(workDir, "agent"), Path.Combine(workDir, "logs") }.Select(p => p + "/").ToArray();
-        return Directory.EnumerateFiles(workDir, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
-            .Where(f => !skip.Any(s => f.StartsWith(s, StringComparison.Ordinal)))
-            .ToDictionary(f => f, f => new FileInfo(f).LinkTarget is { } target ? "link:" + target : Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(f))), StringComparer.Ordinal);
+        var skip = new HashSet<string>([catalogDir, Path.Combine(workDir, "agent"), Path.Combine(workDir, "logs")], StringComparer.Ordinal);
+        var files = new Dictionary<string, string>(StringComparer.Ordinal);
+        var pending = new Stack<string>([workDir]);
+        while (pending.TryPop(out var dir))
+        {
+            foreach (var entry in new DirectoryInfo(dir).EnumerateFileSystemInfos())
+            {
+                if (skip.Contains(entry.FullName))
+                {
+                    continue;
+                }
+
+                if (entry.LinkTarget is { } target)
+                {
+                    files[entry.FullName] = "link:" + target;
+                }
+                else if (entry is DirectoryInfo)
+                {
+                    pending.Push(entry.FullName);
+                }
+                else
+                {
+                    files[entry.FullName] = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(entry.FullName)));
+                }
+            }
+        }
+
+        return files;
     }
 }
