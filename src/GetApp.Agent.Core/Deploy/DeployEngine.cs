@@ -18,6 +18,7 @@ public sealed partial class DeployEngine(
     DeployOutcomes outcomes,
     DeployView view,
     InstallerRunner runner,
+    ReleaseGraphLock graphLock,
     TimeProvider timeProvider,
     ILogger<DeployEngine> logger) : IDisposable
 {
@@ -29,6 +30,8 @@ public sealed partial class DeployEngine(
     /// <summary><c>POST /api/v2/deploy/start/{catalog_id}</c>: checks the release and its dependencies, moves it to deploy and runs its installer.</summary>
     public async Task<DeployResult> StartAsync(string catalogId, CancellationToken cancellationToken)
     {
+        // From the check of the dependencies to the move into deploy, no dependency can be deleted (ReleaseGraphLock).
+        using var held = await graphLock.EnterAsync(cancellationToken).ConfigureAwait(false);
         var all = await DependencyGraph.ByIdAsync(releases, cancellationToken).ConfigureAwait(false);
         if (!all.TryGetValue(catalogId, out var release))
         {
