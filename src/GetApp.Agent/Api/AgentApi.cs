@@ -18,6 +18,8 @@ internal static class AgentApi
         app.MapParentApi();
         app.MapArtifactsApi();
         app.MapCdnApi();
+        app.MapFleetApi();
+        app.MapManagedApi();
         app.MapOpenApiDocument();
         return app;
     }
