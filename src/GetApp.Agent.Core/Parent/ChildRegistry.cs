@@ -43,7 +43,8 @@ public sealed partial class ChildRegistry(AgentDatabase database, LiveSettings s
         {
             listed.Add(component.CatalogId);
             await ExecuteAsync(connection, transaction,
-                $"INSERT INTO child_releases ({ReleaseColumns}) VALUES ($id, $catalog, $state, NULL, NULL, NULL, $error, $now) " +
+                "INSERT INTO child_releases (device_id, catalog_id, state, delivery_status, deploy_status, progress, error, updated_at) " +
+                "VALUES ($id, $catalog, $state, NULL, NULL, NULL, $error, $now) " +
                 "ON CONFLICT (device_id, catalog_id) DO UPDATE SET state = $state, error = $error, updated_at = $now;",
                 cancellationToken, ("$id", facts.DeviceId), ("$catalog", component.CatalogId), ("$state", component.State),
                 ("$error", component.Error), ("$now", now)).ConfigureAwait(false);
