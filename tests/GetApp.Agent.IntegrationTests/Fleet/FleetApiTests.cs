@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using GetApp.Agent.Core.Device;
+using GetApp.Agent.Core.Fleet;
 using GetApp.Agent.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using static GetApp.Agent.IntegrationTests.Parent.ParentKit;
@@ -197,6 +198,40 @@ public class FleetApiTests
         }
 
         Assert.Equal(HttpStatusCode.Accepted, (await PostAsync(owner, "/api/cdn/devices/action", """{"action":"Discovery","deviceIds":["kid"]}""")).StatusCode);
+    }
+
+    [Fact]
+    public async Task AChildSilentForCdnInactiveAfterHours_IsInactive_ForCdnForgetAfterDays_IsForgotten_AndACommandPastItsExpiryExpires()
+    {
+        await using var parent = await StartDetachedParentAsync();
+        await RegisterAsync(parent.Client, "quiet", orchestrateMe: false, reactiveMode: true);
+        await RegisterAsync(parent.Client, "recent", orchestrateMe: false, reactiveMode: true);
+        var queued = await HttpAssert.JsonAsync(await PostAsync(parent.Client, "/api/cdn/devices/action", """{"action":"Discovery","deviceIds":["recent"],"expiresInSeconds":1}"""), HttpStatusCode.Accepted);
+        var commandId = queued.GetProperty("commands")[0].GetProperty("commandId").GetString()!;
+        await SetLastSeenAsync(parent, "quiet", TimeSpan.FromHours(25));
+
+        Assert.Equal(["recent"], (await FleetKit.DevicesAsync(parent.Client, "filter=active")).Keys);
+        Assert.Equal(["quiet"], (await FleetKit.DevicesAsync(parent.Client, "filter=inactive")).Keys);
+        (await parent.Client.PutAsync("/api/v2/agent/configs", new StringContent("""{"cdnInactiveAfterHours":26}""", Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
+        Assert.Equal(["quiet", "recent"], (await FleetKit.DevicesAsync(parent.Client, "filter=active")).Keys.Order());
+
+        await SetLastSeenAsync(parent, "quiet", TimeSpan.FromDays(31));
+        await Task.Delay(1100); // past the command's expiry
+        await parent.Get<FleetJanitor>().SweepAsync(CancellationToken.None);
+        Assert.Equal(["recent"], (await FleetKit.DevicesAsync(parent.Client)).Keys);
+        var expired = await FleetKit.CommandAsync(parent.Client, commandId);
+        Assert.Equal("expired", expired["status"]!.GetValue<string>());
+        Assert.Equal(0, (await FleetKit.DevicesAsync(parent.Client))["recent"]["pendingCommands"]!.GetValue<int>());
+    }
+
+    private static async Task SetLastSeenAsync(TestAgent parent, string deviceId, TimeSpan ago)
+    {
+        await using var connection = await parent.Get<Core.Storage.AgentDatabase>().OpenAsync(CancellationToken.None);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE children SET last_seen_at = $at WHERE device_id = $id;";
+        command.Parameters.AddWithValue("$at", Core.Contracts.UtcDateTimeOffsetConverter.ToWire(DateTimeOffset.UtcNow - ago));
+        command.Parameters.AddWithValue("$id", deviceId);
+        Assert.Equal(1, await command.ExecuteNonQueryAsync());
     }
 
     internal static async Task RegisterAsync(HttpClient client, string deviceId, bool orchestrateMe, bool reactiveMode)
