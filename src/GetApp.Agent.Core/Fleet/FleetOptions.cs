@@ -13,12 +13,12 @@ public sealed record FleetOptions
     public TimeSpan DeadAfter { get; init; } = TimeSpan.FromSeconds(3);
 
     /// <summary>A child that heard nothing (not even a ping) from its parent for this long reconnects.</summary>
-    public TimeSpan ChildSilenceLimit { get; init; } = TimeSpan.FromSeconds(3);
+    public TimeSpan ChildSilenceLimit { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>The child's first wait before it tries its parent again; it doubles up to <see cref="ReconnectMax"/>.</summary>
     public TimeSpan ReconnectMin { get; init; } = TimeSpan.FromSeconds(1);
 
-    public TimeSpan ReconnectMax { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan ReconnectMax { get; init; } = TimeSpan.FromSeconds(15);
 
     /// <summary>A command's expiry when the operator gives none.</summary>
     public TimeSpan DefaultExpiry { get; init; } = TimeSpan.FromDays(7);

@@ -145,6 +145,11 @@ public sealed partial class ManagedClient : BackgroundService
             {
                 _status = _status with { State = "waiting" };
             }
+            else if (_status.State == "refused")
+            {
+                // The parent said no (it is itself orchestrated, or not a parent at all): ask again, but rarely.
+                backoff = _options.ReconnectMax;
+            }
 
             await WaitAsync(_flagsChanged, Jittered(backoff), stoppingToken).ConfigureAwait(false);
             backoff = Next(backoff);
