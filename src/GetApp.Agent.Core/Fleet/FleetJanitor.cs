@@ -22,8 +22,9 @@ public sealed partial class FleetJanitor(
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // The first sweep one interval after the start, not during it (nothing expired is ever sent meanwhile).
         using var timer = new PeriodicTimer(options.SweepInterval, timeProvider);
-        do
+        while (await WaitAsync(timer, stoppingToken).ConfigureAwait(false))
         {
             try
             {
@@ -38,7 +39,6 @@ public sealed partial class FleetJanitor(
                 LogFailed(e.Message);
             }
         }
-        while (await WaitAsync(timer, stoppingToken).ConfigureAwait(false));
     }
 
     internal async Task SweepAsync(CancellationToken cancellationToken)

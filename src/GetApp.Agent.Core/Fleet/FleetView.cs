@@ -166,8 +166,8 @@ public sealed class FleetView(
             pending = (await commands.PendingCountsAsync(cancellationToken).ConfigureAwait(false)).GetValueOrDefault(child.DeviceId);
         }
 
-        var offered = await ReleaseObjectsAsync(cancellationToken).ConfigureAwait(false);
-        var (data, transfers) = ChildReleases(await registry.ReleasesAsync([child.DeviceId], null, cancellationToken).ConfigureAwait(false), offered, child);
+        var held = await registry.ReleasesAsync([child.DeviceId], null, cancellationToken).ConfigureAwait(false);
+        var (data, transfers) = ChildReleases(held, await ReleaseObjectsOfAsync(child.DeviceId, held, cancellationToken).ConfigureAwait(false), child);
         return new FleetDeviceDto(child.DeviceId, false, Child(child, new Dictionary<string, int> { [child.DeviceId] = pending }), data, transfers,
             [.. recent.Select(FleetCommandDto.From)]);
     }
@@ -179,6 +179,39 @@ public sealed class FleetView(
         foreach (var release in await releases.ListAsync(cancellationToken).ConfigureAwait(false))
         {
             objects.TryAdd(release.CatalogId, release.Release);
+        }
+
+        return objects;
+    }
+
+    /// <summary>
+    /// Release objects for one child's releases only (the fleet stream rebuilds one child at a time): from the offering
+    /// relayed to it and what was pushed to it, else from this agent's own store; never every child's offering.
+    /// </summary>
+    private async Task<IReadOnlyDictionary<string, JsonObject>> ReleaseObjectsOfAsync(string deviceId, IReadOnlyList<ChildRelease> held, CancellationToken cancellationToken)
+    {
+        var objects = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
+        if (held.Count == 0)
+        {
+            return objects;
+        }
+
+        var offering = await registry.FindOfferingAsync(deviceId, cancellationToken).ConfigureAwait(false) ?? [];
+        offering = await pushes.MergeAsync(deviceId, offering, cancellationToken).ConfigureAwait(false);
+        foreach (var entry in offering["releases"] as JsonArray ?? [])
+        {
+            if (entry is JsonObject e && e["release"] is JsonObject release && release["id"] is JsonValue v && v.TryGetValue<string>(out var id))
+            {
+                objects.TryAdd(id, release);
+            }
+        }
+
+        foreach (var release in held.Where(r => !objects.ContainsKey(r.CatalogId)))
+        {
+            if (await releases.FindAsync(release.CatalogId, cancellationToken).ConfigureAwait(false) is { } own)
+            {
+                objects[release.CatalogId] = own.Release;
+            }
         }
 
         return objects;

@@ -189,12 +189,14 @@ internal static partial class ManagedApi
         var reason = "the device closed it";
         var logger = loggers.CreateLogger("GetApp.Agent.Fleet");
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(aborted, channel.Closed);
+        // One stall timer for the connection's life, armed around each flush (not a new one per ping).
+        using var stall = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
         try
         {
             await registry.NoteChannelAsync(deviceId, connected: true, context.Connection.RemoteIpAddress?.ToString(), aborted).ConfigureAwait(false);
             var writer = response.BodyWriter;
             writer.Write(await dispatcher.HelloFrameAsync(child, aborted).ConfigureAwait(false));
-            await FlushAsync(writer, options, stop.Token).ConfigureAwait(false);
+            await FlushAsync(writer, options, stall).ConfigureAwait(false);
             await dispatcher.DispatchAsync(deviceId, aborted).ConfigureAwait(false);
             while (await channel.Frames.WaitToReadAsync(stop.Token).ConfigureAwait(false))
             {
@@ -203,7 +205,7 @@ internal static partial class ManagedApi
                     writer.Write(frame);
                 }
 
-                await FlushAsync(writer, options, stop.Token).ConfigureAwait(false);
+                await FlushAsync(writer, options, stall).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)
@@ -242,15 +244,16 @@ internal static partial class ManagedApi
     }
 
     /// <summary>A write that has not gone out within <see cref="FleetOptions.DeadAfter"/> means the child is gone.</summary>
-    private static async Task FlushAsync(PipeWriter writer, FleetOptions options, CancellationToken cancellationToken)
+    private static async Task FlushAsync(PipeWriter writer, FleetOptions options, CancellationTokenSource stall)
     {
-        using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         stall.CancelAfter(options.DeadAfter);
         var result = await writer.FlushAsync(stall.Token).ConfigureAwait(false);
         if (result.IsCanceled || result.IsCompleted)
         {
             throw new OperationCanceledException();
         }
+
+        stall.CancelAfter(Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>
