@@ -41,6 +41,8 @@ public sealed partial class ManagedClient : BackgroundService
     private CancellationTokenSource? _session;
     private (bool OrchestrateMe, bool ReactiveMode) _flags;
     private Status _status = new("off", null, null, null, null, null, null);
+    private string? _lastRefusal;
+    private string? _lastFailure;
 
     public ManagedClient(LiveSettings settings, DeviceService device, ManagedCommandRunner runner, ManagedCommandLog log, DiscoveryService discovery,
         FleetOptions options, TimeProvider timeProvider, ILogger<ManagedClient> logger, GetAppServerClient? client = null)
@@ -167,7 +169,7 @@ public sealed partial class ManagedClient : BackgroundService
         if (!answer.IsSuccess)
         {
             _status = _status with { State = "refused", LastError = $"the parent refused the registration ({answer.StatusCode}): {Message(answer.Body)}" };
-            LogRefused(answer.StatusCode, Message(answer.Body));
+            Refused(answer.StatusCode, Message(answer.Body));
             return null;
         }
 
@@ -186,7 +188,7 @@ public sealed partial class ManagedClient : BackgroundService
         if (opened.Refused is { } refused)
         {
             _status = _status with { State = "refused", LastError = $"the parent refused the command channel ({refused.StatusCode}): {Message(refused.Body)}" };
-            LogRefused(refused.StatusCode, Message(refused.Body));
+            Refused(refused.StatusCode, Message(refused.Body));
             return false;
         }
 
@@ -241,6 +243,8 @@ public sealed partial class ManagedClient : BackgroundService
                     case "hello":
                         var state = JsonSerializer.Deserialize(payload, FleetJson.Context.ManagedStateDto) ?? registered;
                         hello = true;
+                        _lastRefusal = null;
+                        _lastFailure = null;
                         _status = _status with { State = "connected", Mode = state.Mode, Orchestration = state.Orchestration, ConnectedAt = _timeProvider.GetUtcNow(), LastError = null };
                         LogConnected(state.ParentId, state.Mode, state.Orchestration.Status ?? "none");
                         await ApplyOrchestrationAsync(state.Orchestration, cancellationToken).ConfigureAwait(false);
@@ -439,10 +443,26 @@ public sealed partial class ManagedClient : BackgroundService
         Release(_flagsChanged);
     }
 
+    /// <summary>Logs a refusal once (asked again every 15 s, a parent that keeps refusing would fill the log).</summary>
+    private void Refused(int statusCode, string message)
+    {
+        var key = $"{statusCode} {message}";
+        if (key != _lastRefusal)
+        {
+            _lastRefusal = key;
+            LogRefused(statusCode, message);
+        }
+    }
+
     private void Fail(string message)
     {
         _status = _status with { LastError = message };
-        LogChannelDown(message);
+        // Once per kind of failure until the channel is up again: a parent away for hours is one line, not one per retry.
+        if (message != _lastFailure)
+        {
+            _lastFailure = message;
+            LogChannelDown(message);
+        }
     }
 
     private TimeSpan Next(TimeSpan backoff) => TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.ReconnectMax.Ticks));

@@ -198,8 +198,12 @@ public sealed partial class ChildRegistry(AgentDatabase database, LiveSettings s
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = $"SELECT {ReleaseColumns} FROM child_releases WHERE ($catalog IS NULL OR catalog_id = $catalog) ORDER BY device_id, catalog_id;";
+        // One device (the fleet stream rebuilds one child at a time): by the primary key, not a scan of every child's rows.
+        var one = deviceIds is { Count: 1 } ? deviceIds.First() : null;
+        command.CommandText = $"SELECT {ReleaseColumns} FROM child_releases WHERE ($catalog IS NULL OR catalog_id = $catalog) " +
+            "AND ($device IS NULL OR device_id = $device) ORDER BY device_id, catalog_id;";
         command.Parameters.AddWithValue("$catalog", (object?)catalogId ?? DBNull.Value);
+        command.Parameters.AddWithValue("$device", (object?)one ?? DBNull.Value);
         var list = new List<ChildRelease>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))

@@ -34,7 +34,7 @@ internal static partial class ManagedApi
         return app;
     }
 
-    internal static async Task<IResult> RegisterAsync(HttpContext context, FleetDispatcher dispatcher, CancellationToken cancellationToken)
+    internal static async Task<IResult> RegisterAsync(HttpContext context, FleetDispatcher dispatcher, DeviceService device, CancellationToken cancellationToken)
     {
         var (body, error) = await JsonBody.ReadObjectAsync(context.Request, cancellationToken).ConfigureAwait(false);
         if (error is not null)
@@ -45,6 +45,11 @@ internal static partial class ManagedApi
         if (ParseRegistration(body!, out var problem) is not { } registration)
         {
             return ApiResults.BadRequest($"invalid registration: {problem}");
+        }
+
+        if (registration.DeviceId == device.DeviceId)
+        {
+            return ApiResults.Conflict($"'{registration.DeviceId}' is this agent's own device id: a child must have an id of its own");
         }
 
         // A child leaving fleet control is always heard; one asking to join a parent that is itself orchestrated is refused.
@@ -215,6 +220,11 @@ internal static partial class ManagedApi
         catch (Exception e) when (e is IOException or ConnectionAbortedException or ObjectDisposedException or InvalidOperationException)
         {
             reason = "the connection broke";
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException e)
+        {
+            // The response has begun: no AppError can be sent any more; the child sees the channel drop and comes back.
+            reason = $"the store failed: {e.Message}";
         }
         finally
         {

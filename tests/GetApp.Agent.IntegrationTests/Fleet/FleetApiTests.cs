@@ -121,6 +121,14 @@ public class FleetApiTests
     }
 
     [Fact]
+    public async Task AChildCannotRegisterUnderTheParentsOwnId()
+    {
+        await using var parent = await StartDetachedParentAsync();
+        await HttpAssert.AppErrorAsync(await PostAsync(parent.Client, "/api/cdn/devices/register", """{"deviceId":"parent-1","orchestrateMe":false,"reactiveMode":true}"""), HttpStatusCode.Conflict);
+        Assert.Empty(await FleetKit.DevicesAsync(parent.Client));
+    }
+
+    [Fact]
     public async Task CommandResults_AreChecked_AndOnlyForTheDevicesOwnCommands()
     {
         await using var parent = await StartDetachedParentAsync();
