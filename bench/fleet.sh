@@ -13,6 +13,7 @@
 #   bench/fleet.sh                     # 200 children, 3 runs, the agent as it ships: Native AOT
 #   CHILDREN=500 RUNS=5 bench/fleet.sh
 #   AGENT_BIN=/path/to/getapp-agent bench/fleet.sh
+#   GC_MODE=workstation bench/fleet.sh # the agent with workstation, non-concurrent GC (DOTNET_gcServer=0, DOTNET_gcConcurrent=0)
 set -euo pipefail
 
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
@@ -20,6 +21,12 @@ CHILDREN="${CHILDREN:-200}"
 RUNS="${RUNS:-3}"
 PORT="${PORT:-28321}"
 LIMIT_MB=30
+GC_MODE="${GC_MODE:-shipped}"
+case "$GC_MODE" in
+  shipped) GC_TEXT="the GC it ships with (server GC, the ASP.NET default)" ;;
+  workstation) export DOTNET_gcServer=0 DOTNET_gcConcurrent=0; GC_TEXT="workstation, non-concurrent GC (DOTNET_gcServer=0, DOTNET_gcConcurrent=0)" ;;
+  *) echo "GC_MODE must be shipped or workstation" >&2; exit 2 ;;
+esac
 WORK="$(mktemp -d /tmp/getapp-fleet-bench-XXXXXX)"
 AGENT_PID=""
 CLIENTS_PID=""
@@ -153,11 +160,11 @@ verdict=$(echo "$fd * 1024 < $LIMIT_MB * 1000 * 1000" | bc)
 
 doc="$REPO/docs/BENCHMARKS.md"
 section=$(cat <<MD
-<!-- fleet-channels:begin -->
-## Fleet: ${CHILDREN} children's command channels on one parent (\`bench/fleet.sh\`)
+<!-- fleet-channels-${GC_MODE}:begin -->
+## Fleet: ${CHILDREN} children's command channels on one parent, ${GC_MODE} GC (\`bench/fleet.sh\`)
 
 Run on $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(uname -r),
-$(dotnet --version), agent: Native AOT. Command: \`bench/fleet.sh\` (\`CHILDREN=${CHILDREN} RUNS=${RUNS}\`). The children are **light
+$(dotnet --version), agent: Native AOT with ${GC_TEXT}. Command: \`GC_MODE=${GC_MODE} bench/fleet.sh\` (\`CHILDREN=${CHILDREN} RUNS=${RUNS}\`). The children are **light
 simulated channel clients** (Python asyncio, one connection each): each registers as a reactive child and reads its
 command channel (\`GET /api/cdn/events/managed/{id}\`: a hello, then a ping a second), as an agent does. Each run starts a
 fresh parent on the sample catalog, registers all ${CHILDREN}, warms up with 5 connections, and takes the parent's RSS
@@ -174,14 +181,14 @@ parent for 10 s. The anchor, in alternating runs of the same kind: ${CHILDREN} c
 Acceptance: ${CHILDREN} children connected cost the parent less than ${LIMIT_MB} MB more than none — $( [[ $verdict == 1 ]] && echo met || echo **not met** ).
 Parent RSS with no channel open: $(printf '%d ' "${fleet_idle[@]}")KiB; with ${CHILDREN}: $(printf '%d ' "${fleet_conn[@]}")KiB. Load
 average at the end of the run: ${LOAD} (the machine is shared with other builds and test suites).
-<!-- fleet-channels:end -->
+<!-- fleet-channels-${GC_MODE}:end -->
 MD
 )
-python3 - "$doc" "$section" <<'PY'
+python3 - "$doc" "$section" "$GC_MODE" <<'PY'
 import re, sys
-path, section = sys.argv[1], sys.argv[2]
+path, section, mode = sys.argv[1], sys.argv[2], sys.argv[3]
 text = open(path).read()
-pattern = re.compile(r"<!-- fleet-channels:begin -->.*?<!-- fleet-channels:end -->", re.S)
+pattern = re.compile(rf"<!-- fleet-channels-{mode}:begin -->.*?<!-- fleet-channels-{mode}:end -->", re.S)
 text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section + "\n"
 open(path, "w").write(text)
 PY
