@@ -20,6 +20,8 @@ internal static class AgentApi
         app.MapParentApi();
         app.MapArtifactsApi();
         app.MapCdnApi();
+        app.MapFleetApi();
+        app.MapManagedApi();
         app.MapOpenApiDocument();
         app.MapDashboard();
         return app;
