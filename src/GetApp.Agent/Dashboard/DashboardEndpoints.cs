@@ -19,11 +19,11 @@ internal static class DashboardEndpoints
 
     public static IEndpointRouteBuilder MapDashboard(this IEndpointRouteBuilder app)
     {
-        var assets = DashboardAssets.Embedded;
-        app.MapMethods("/", GetAndHead, (HttpContext context) => ServeAsync(context, assets.Find(DashboardAssets.IndexName)))
+        // The files are read on the first request, not at start: an agent nobody looks at pays nothing for them.
+        app.MapMethods("/", GetAndHead, (HttpContext context) => ServeAsync(context, DashboardAssets.Embedded.Find(DashboardAssets.IndexName)))
             .WithMetadata(DashboardRoute.Instance);
         app.MapMethods("/dashboard/{**path}", GetAndHead, (HttpContext context, string? path) =>
-                ServeAsync(context, path is null || path == DashboardAssets.IndexName ? null : assets.Find(path)))
+                ServeAsync(context, path is null || path == DashboardAssets.IndexName ? null : DashboardAssets.Embedded.Find(path)))
             .WithMetadata(DashboardRoute.Instance);
         return app;
     }
