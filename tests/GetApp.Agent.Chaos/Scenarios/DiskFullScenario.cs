@@ -48,6 +48,7 @@ public sealed class DiskFullScenario : IScenario
 
             // Full before the delivery starts: refused with 507, or accepted and ended in Error saying why.
             disk.Fill();
+            ctx.Figures.Fault();
             await Task.Delay(TimeSpan.FromSeconds(3));
             var (start, body) = await ctx.CallAsync(agent, HttpMethod.Post, $"api/v2/delivery/start/{before.Id}", documented: Full);
             Console.WriteLine($"  disk: full ({disk.Available} bytes free): start answered {start} {ReleaseStatus.Shorten(body)}");
@@ -70,6 +71,7 @@ public sealed class DiskFullScenario : IScenario
             }
 
             disk.Fill();
+            ctx.Figures.Fault();
             Console.WriteLine($"  disk: filled during the delivery ({origin.BytesServed(duringFiles[1].Name)} bytes of its second file served)");
             await CheckWhileFullAsync(ctx, agent, invariants, "filled during a delivery");
             await agent.KillAsync();
