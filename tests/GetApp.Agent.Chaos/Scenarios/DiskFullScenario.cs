@@ -41,7 +41,7 @@ public sealed class DiskFullScenario : IScenario
         using var disk = SmallDisk.Mount(ctx.PathOf("disk"), DiskSize);
         var invariants = new Invariants(Name, ctx.Figures, catalog.Releases);
         var launch = ctx.Launch("agent", ["--catalog", catalog.Dir], dataDir: Path.Combine(disk.Path, "data"));
-        var agent = await AgentUnderTest.StartAsync(launch);
+        var agent = await ctx.StartAgentAsync(launch);
         try
         {
             await ctx.CallAsync(agent, HttpMethod.Put, "api/v2/agent/configs", """{"stallTimeoutSecs":10,"downloadRetryCount":3,"deliveryRetryDelaySecs":1}""");
