@@ -123,5 +123,13 @@ internal static class SchemaMigrations
         ALTER TABLE outbox ADD COLUMN device_id TEXT;
         CREATE INDEX ix_outbox_device_id ON outbox (device_id) WHERE device_id IS NOT NULL;
         """,
+
+        // 3: the deliveries a full disk stopped, which start again by themselves once space is freed (also after a restart).
+        """
+        CREATE TABLE delivery_space_waits (
+            catalog_id TEXT PRIMARY KEY NOT NULL,
+            since      TEXT NOT NULL
+        );
+        """,
     ];
 }
