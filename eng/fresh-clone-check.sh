@@ -19,7 +19,9 @@ port=$((20000 + RANDOM % 20000))
 dotnet run --project src/GetApp.Agent -- run --catalog samples/catalog --urls "http://127.0.0.1:$port" > "$work/agent.log" 2>&1 &
 agent=$!
 state=""
-for _ in $(seq 1 240); do
+# The first `dotnet run` of a clone restores and builds first: minutes on a small or busy machine.
+for _ in $(seq 1 1800); do
+  kill -0 "$agent" 2>/dev/null || break
   state=$(curl -s "http://127.0.0.1:$port/api/v2/device/releases/7.demo-app@1.0.0" | grep -o '"state":"[a-z]*"' | tail -n 1 || true)
   [[ $state == '"state":"installed"' ]] && break
   sleep 0.5

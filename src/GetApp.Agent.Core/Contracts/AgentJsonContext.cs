@@ -39,4 +39,5 @@ namespace GetApp.Agent.Core.Contracts;
 [JsonSerializable(typeof(IReadOnlyList<CdnDeviceDto>))]
 [JsonSerializable(typeof(IReadOnlyList<CdnDeviceReleasesDto>))]
 [JsonSerializable(typeof(IReadOnlyList<CdnDeviceReleaseDto>))]
+[JsonSerializable(typeof(IReadOnlyList<CdnDeviceOfferingDto>))]
 public sealed partial class AgentJsonContext : JsonSerializerContext;

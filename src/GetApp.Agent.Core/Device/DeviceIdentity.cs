@@ -12,7 +12,7 @@ namespace GetApp.Agent.Core.Device;
 public sealed partial class DeviceIdentity(DataDirectory dataDirectory, DeviceSeed seed, ILogger<DeviceIdentity> logger)
 {
     public const string FileName = "device_id";
-    private const int MaxLength = 200;
+    public const int MaxLength = 200;
 
     private readonly Lock _lock = new();
     private string? _id;

@@ -18,7 +18,8 @@ public sealed class DeviceService(
     DeviceSeed seed,
     AgentOptions options,
     DataDirectory dataDirectory,
-    GetAppServerConnection? serverConnection = null)
+    GetAppServerConnection? serverConnection = null,
+    Settings.LiveSettings? settings = null)
 {
     private const string EnrollmentKey = "enrollment";
     private const string MetadataKey = "metadata";
@@ -30,6 +31,9 @@ public sealed class DeviceService(
         ["deviceId", "deviceType", "platform", "platformId", "urlGetAppServerAvailable", "urlNetworkAvailability", "orchestrateMe", "reactiveMode"];
 
     public static readonly string[] ReadOnlyEnrollment = ["orchestratedBy", "orchestratorId", "deliverySource"];
+
+    /// <summary>Enrollment fields that are live settings (docs/fleet.md).</summary>
+    private static readonly string[] FleetFlags = ["orchestrateMe", "reactiveMode"];
 
     /// <summary>Metadata computed by the agent; a client cannot set them.</summary>
     public static readonly string[] ReadOnlyMetadata =
@@ -57,7 +61,11 @@ public sealed class DeviceService(
         return enrollment;
     }
 
-    /// <summary>Partial update of the enrollment. Returns the problem with the first bad field (then nothing changes).</summary>
+    /// <summary>
+    /// Partial update of the enrollment. Returns the problem with the first bad field (then nothing changes).
+    /// <c>orchestrateMe</c> and <c>reactiveMode</c> are the live settings of the same names (docs/fleet.md): they are
+    /// written there, so the two APIs never disagree.
+    /// </summary>
     public async Task<(DeviceEnrollment? Enrollment, string? Problem)> UpdateEnrollmentAsync(JsonObject changes, CancellationToken cancellationToken)
     {
         foreach (var (name, value) in changes)
@@ -68,12 +76,31 @@ public sealed class DeviceService(
             }
         }
 
+        var fleetFlags = new JsonObject();
+        foreach (var name in FleetFlags)
+        {
+            if (changes.TryGetPropertyValue(name, out var flag))
+            {
+                fleetFlags[name] = flag?.DeepClone();
+            }
+        }
+
+        if (fleetFlags.Count > 0 && settings is not null && await settings.UpdateAsync(fleetFlags, cancellationToken).ConfigureAwait(false) is { } refused)
+        {
+            return (null, refused);
+        }
+
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var overrides = await LoadObjectAsync(EnrollmentKey, cancellationToken).ConfigureAwait(false);
             foreach (var (name, value) in changes)
             {
+                if (FleetFlags.Contains(name) && settings is not null)
+                {
+                    continue;
+                }
+
                 if (name == "deviceId")
                 {
                     identity.Change(value!.GetValue<string>());
@@ -93,6 +120,37 @@ public sealed class DeviceService(
         }
 
         return (await GetEnrollmentAsync(cancellationToken).ConfigureAwait(false), null);
+    }
+
+    /// <summary>
+    /// Records what this agent's parent decided about managing it (docs/fleet.md): <paramref name="orchestratedBy"/> and
+    /// <paramref name="orchestratorId"/> (null: not orchestrated), and, when given, the platform it adopts from its parent.
+    /// </summary>
+    public async Task SetOrchestrationAsync(string? orchestratedBy, string? orchestratorId, string? platform, string? platformId, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var overrides = await LoadObjectAsync(EnrollmentKey, cancellationToken).ConfigureAwait(false);
+            overrides["orchestratedBy"] = orchestratedBy;
+            overrides["orchestratorId"] = orchestratorId;
+            if (platform is not null)
+            {
+                overrides["platform"] = platform;
+            }
+
+            if (platformId is not null)
+            {
+                overrides["platformId"] = platformId;
+            }
+
+            await SaveAsync(EnrollmentKey, overrides.ToJsonString(), cancellationToken).ConfigureAwait(false);
+            _enrollmentOverrides = overrides;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
     }
 
     /// <summary>The metadata: stored fields (name, location, custom keys) and the computed read-only ones.</summary>
@@ -210,6 +268,17 @@ public sealed class DeviceService(
             {
                 merged[name] = value?.DeepClone();
             }
+            else if (name is "orchestratedBy" or "orchestratorId" && value is JsonValue v && v.TryGetValue<string>(out var text))
+            {
+                // Set by the parent's answer (SetOrchestrationAsync), never by a client.
+                merged[name] = text;
+            }
+        }
+
+        if (settings is not null)
+        {
+            merged["orchestrateMe"] = settings.Current.OrchestrateMe;
+            merged["reactiveMode"] = settings.Current.ReactiveMode;
         }
 
         return merged.Deserialize(AgentJson.Context.DeviceEnrollment)! with { DeviceId = identity.DeviceId };

@@ -18,7 +18,7 @@ namespace GetApp.Agent.Core.Events;
 public sealed partial class EventHub : IDisposable
 {
     /// <summary>The payload of each stream's <c>reset</c> marker: <c>{"stream":"delivery"}</c>.</summary>
-    private static readonly Dictionary<EventStreams, byte[]> Resets = EventStreamNames.Each.ToDictionary(
+    private static readonly Dictionary<EventStreams, byte[]> Resets = EventStreamNames.Known.ToDictionary(
         s => s, s => System.Text.Encoding.UTF8.GetBytes($"{{\"stream\":\"{EventStreamNames.PathOf(s)}\"}}"));
 
     private readonly EventsOptions _options;
@@ -32,6 +32,7 @@ public sealed partial class EventHub : IDisposable
         [EventStreams.Offering] = new(StringComparer.Ordinal),
         [EventStreams.Delivery] = new(StringComparer.Ordinal),
         [EventStreams.Deploy] = new(StringComparer.Ordinal),
+        [EventStreams.Fleet] = new(StringComparer.Ordinal),
     };
 
     private readonly Queue<byte[]> _recentNotifications = new();
@@ -190,14 +191,14 @@ public sealed partial class EventHub : IDisposable
     }
 
     /// <summary>
-    /// The current state of each stream in <paramref name="streams"/>, in <see cref="EventStreamNames.Each"/> order: a
+    /// The current state of each stream in <paramref name="streams"/>, in <see cref="EventStreamNames.Known"/> order: a
     /// <c>reset</c> marker, then the summary, the offering, every release on the device (by catalog id), every deploy
     /// record, the last notifications. Called under the lock.
     /// </summary>
     private List<AgentEvent> Snapshot(EventStreams streams)
     {
         var events = new List<AgentEvent>();
-        foreach (var stream in EventStreamNames.Each)
+        foreach (var stream in EventStreamNames.Known)
         {
             if ((streams & stream) == 0)
             {
@@ -282,7 +283,7 @@ public sealed partial class EventHub : IDisposable
             if (client.Drop(reason))
             {
                 Interlocked.Increment(ref _dropped);
-                LogDropped(string.Join(",", EventStreamNames.Each.Where(s => (client.Streams & s) != 0).Select(EventStreamNames.PathOf)), reason);
+                LogDropped(string.Join(",", EventStreamNames.Known.Where(s => (client.Streams & s) != 0).Select(EventStreamNames.PathOf)), reason);
                 ClientDropped?.Invoke(reason);
             }
         }

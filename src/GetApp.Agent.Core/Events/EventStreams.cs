@@ -27,6 +27,12 @@ public enum EventStreams
     /// <summary>This agent's addition: the device summary (<c>GET /api/v2/agent/summary</c>) whenever it changes.</summary>
     Agent = 32,
 
+    /// <summary>
+    /// This agent's addition, on the parent: one child's fleet entry (docs/fleet.md) whenever it changes. Served at
+    /// <c>/api/cdn/events/fleet</c> and on the combined endpoint when named; not part of <see cref="All"/>.
+    /// </summary>
+    Fleet = 64,
+
     All = Offering | Delivery | Deploy | Notifications | GetConfig | Agent,
 }
 
@@ -37,7 +43,10 @@ public static class EventStreamNames
     public static readonly EventStreams[] Each =
         [EventStreams.Agent, EventStreams.Offering, EventStreams.Delivery, EventStreams.Deploy, EventStreams.Notifications, EventStreams.GetConfig];
 
-    /// <summary>The path segment: <c>/api/v2/events/{name}</c>.</summary>
+    /// <summary>Every stream a client may name: the device's (<see cref="Each"/>), then the parent's fleet stream.</summary>
+    public static readonly EventStreams[] Known = [.. Each, EventStreams.Fleet];
+
+    /// <summary>The path segment: <c>/api/v2/events/{name}</c> (the fleet stream: <c>/api/cdn/events/fleet</c>).</summary>
     public static string PathOf(EventStreams stream) => stream switch
     {
         EventStreams.Offering => "offering",
@@ -46,6 +55,7 @@ public static class EventStreamNames
         EventStreams.Notifications => "notifications",
         EventStreams.GetConfig => "getconfig",
         EventStreams.Agent => "agent",
+        EventStreams.Fleet => "fleet",
         _ => throw new ArgumentOutOfRangeException(nameof(stream), stream, "not a single stream"),
     };
 
@@ -54,7 +64,7 @@ public static class EventStreamNames
 
     public static EventStreams? Parse(string name)
     {
-        foreach (var stream in Each)
+        foreach (var stream in Known)
         {
             if (string.Equals(PathOf(stream), name, StringComparison.OrdinalIgnoreCase))
             {
@@ -79,7 +89,7 @@ public static class EventStreamNames
         {
             if (Parse(part) is not { } stream)
             {
-                problem = $"unknown event stream '{part}' (known: {string.Join(", ", Each.Select(PathOf))})";
+                problem = $"unknown event stream '{part}' (known: {string.Join(", ", Known.Select(PathOf))})";
                 return EventStreams.None;
             }
 

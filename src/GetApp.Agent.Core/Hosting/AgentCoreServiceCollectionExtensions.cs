@@ -3,6 +3,7 @@ using GetApp.Agent.Core.Deploy;
 using GetApp.Agent.Core.Device;
 using GetApp.Agent.Core.Discovery;
 using GetApp.Agent.Core.Events;
+using GetApp.Agent.Core.Fleet;
 using GetApp.Agent.Core.Parent;
 using GetApp.Agent.Core.Releases;
 using GetApp.Agent.Core.Settings;
@@ -43,6 +44,7 @@ public static class AgentCoreServiceCollectionExtensions
         services.AddDeliveryEngine();
         services.AddDeployEngine();
         services.AddParent();
+        services.AddFleet();
         return services;
     }
 }

@@ -54,6 +54,12 @@ public sealed record AgentOptions
     /// <summary>How log lines are written to stdout (<c>--log-format</c>, <c>GETAPP_LOG_FORMAT</c>): text (default), json or systemd.</summary>
     public string? LogFormat { get; init; }
 
+    /// <summary>
+    /// Defaults of boolean live settings given by GetApp's environment names (<c>ORCHESTRATE_ME</c>, <c>REACTIVE_MODE</c>):
+    /// they replace the built-in default; a value set through <c>/api/v2/agent/configs</c> wins over them.
+    /// </summary>
+    public IReadOnlyDictionary<string, bool> SettingDefaults { get; init; } = new Dictionary<string, bool>();
+
     /// <summary>The largest request body the local API accepts.</summary>
     public long MaxRequestBodyBytes { get; init; } = 1024 * 1024;
 }

@@ -26,7 +26,8 @@ public sealed partial class ChildDiscovery(
     ILogger<ChildDiscovery> logger,
     GetAppServerClient? client = null,
     GetAppServerConnection? connection = null,
-    ServerClock? serverClock = null)
+    ServerClock? serverClock = null,
+    Fleet.FleetPushes? pushes = null)
 {
     private const string DiscoverPath = "/api/v2/device/discover/component";
     private static readonly string[] DiscoveryTypes = ["get-app", "get-map", "mTls"];
@@ -60,7 +61,8 @@ public sealed partial class ChildDiscovery(
                         LogRelayBack();
                     }
 
-                    return new ChildDiscoveryAnswer(201, offering);
+                    // What the operator pushed to this child is part of its offering (docs/fleet.md); kept apart from the upstream's.
+                    return new ChildDiscoveryAnswer(201, pushes is null ? offering : await pushes.MergeAsync(facts.DeviceId, offering, cancellationToken).ConfigureAwait(false));
                 }
 
                 if (answer.StatusCode is >= 400 and < 500 and not (401 or 403 or 408 or 429))
@@ -81,7 +83,8 @@ public sealed partial class ChildDiscovery(
             }
         }
 
-        return new ChildDiscoveryAnswer(201, await LocalAnswerAsync(facts.DeviceId, cancellationToken).ConfigureAwait(false));
+        var local = await LocalAnswerAsync(facts.DeviceId, cancellationToken).ConfigureAwait(false);
+        return new ChildDiscoveryAnswer(201, pushes is null ? local : await pushes.MergeAsync(facts.DeviceId, local, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>The last answer kept for the child, plus every release held here (with its dependencies) that it does not list.</summary>

@@ -14,10 +14,12 @@ namespace GetApp.Agent.Core.Parent;
 /// to it, and where each of its releases stands. Discovery writes through <see cref="RecordDiscoveryAsync"/>; reports
 /// write through the static helpers, inside the transaction that also queues them in the outbox.
 /// </summary>
-public sealed class ChildRegistry(AgentDatabase database, LiveSettings settings, TimeProvider timeProvider)
+public sealed partial class ChildRegistry(AgentDatabase database, LiveSettings settings, TimeProvider timeProvider)
 {
-    private const string DeviceColumns = "device_id, device_type_json, platform, platform_id, address, device_data_json, first_seen_at, last_seen_at";
-    private const string ReleaseColumns = "device_id, catalog_id, state, delivery_status, deploy_status, progress, error, updated_at";
+    private const string DeviceColumns = "device_id, device_type_json, platform, platform_id, address, device_data_json, first_seen_at, last_seen_at, " +
+        "orchestrate_me, reactive_mode, orchestration, registered_at, connected_at, disconnected_at";
+
+    private const string ReleaseColumns = "device_id, catalog_id, state, delivery_status, deploy_status, progress, error, updated_at, speed, eta";
 
     /// <summary>Records a child's discovery: its identity and data, and the releases it holds (those it no longer lists are forgotten, as the server does).</summary>
     public async Task RecordDiscoveryAsync(ChildDiscoveryFacts facts, string? address, CancellationToken cancellationToken)
@@ -41,7 +43,8 @@ public sealed class ChildRegistry(AgentDatabase database, LiveSettings settings,
         {
             listed.Add(component.CatalogId);
             await ExecuteAsync(connection, transaction,
-                $"INSERT INTO child_releases ({ReleaseColumns}) VALUES ($id, $catalog, $state, NULL, NULL, NULL, $error, $now) " +
+                "INSERT INTO child_releases (device_id, catalog_id, state, delivery_status, deploy_status, progress, error, updated_at) " +
+                "VALUES ($id, $catalog, $state, NULL, NULL, NULL, $error, $now) " +
                 "ON CONFLICT (device_id, catalog_id) DO UPDATE SET state = $state, error = $error, updated_at = $now;",
                 cancellationToken, ("$id", facts.DeviceId), ("$catalog", component.CatalogId), ("$state", component.State),
                 ("$error", component.Error), ("$now", now)).ConfigureAwait(false);
@@ -57,6 +60,7 @@ public sealed class ChildRegistry(AgentDatabase database, LiveSettings settings,
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        Changed?.Invoke(facts.DeviceId);
     }
 
     /// <summary>Keeps the offering last relayed to a child, to answer it from when the upstream cannot be reached.</summary>
@@ -130,21 +134,12 @@ public sealed class ChildRegistry(AgentDatabase database, LiveSettings settings,
         await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = $"SELECT {DeviceColumns} FROM children ORDER BY device_id;";
-        var cutoff = timeProvider.GetUtcNow() - TimeSpan.FromHours(settings.Current.ParentInactiveDeviceHours);
         var list = new List<ChildDevice>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            var child = new ChildDevice(
-                reader.GetString(0),
-                JsonSerializer.Deserialize(reader.GetString(1), ParentJsonContext.Default.IReadOnlyListString) ?? [],
-                NullableText(reader, 2),
-                NullableText(reader, 3),
-                NullableText(reader, 4),
-                NullableText(reader, 5) is { } data ? ParseObject(data) : null,
-                Parse(reader.GetString(6)),
-                Parse(reader.GetString(7)));
-            var active = child.LastSeenAt >= cutoff;
+            var child = ReadDevice(reader);
+            var active = IsActive(child);
             if ((deviceIds is not { Count: > 0 } || deviceIds.Contains(child.DeviceId))
                 && (filter == ChildFilter.All || active == (filter == ChildFilter.Active)))
             {
@@ -155,9 +150,10 @@ public sealed class ChildRegistry(AgentDatabase database, LiveSettings settings,
         return list;
     }
 
-    /// <summary>Whether the child was seen within <c>parentInactiveDeviceHours</c>.</summary>
+    /// <summary>Whether the child was heard from within <c>cdnInactiveAfterHours</c>, or its command channel is open now.</summary>
     public bool IsActive(ChildDevice child) =>
-        child.LastSeenAt >= timeProvider.GetUtcNow() - TimeSpan.FromHours(settings.Current.ParentInactiveDeviceHours);
+        child.LastSeenAt >= timeProvider.GetUtcNow() - TimeSpan.FromHours(settings.Current.CdnInactiveAfterHours)
+        || (IsOnline?.Invoke(child.DeviceId) ?? false);
 
     /// <summary>The releases of the given children (all when null or empty), optionally of one catalog id.</summary>
     public async Task<IReadOnlyList<ChildRelease>> ReleasesAsync(IReadOnlyCollection<string>? deviceIds, string? catalogId, CancellationToken cancellationToken)
@@ -183,7 +179,7 @@ public sealed class ChildRegistry(AgentDatabase database, LiveSettings settings,
         command.Parameters.AddWithValue("$catalog", catalogId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
-            ? (ReadRelease(reader), NullableText(reader, 8), NullableText(reader, 9))
+            ? (ReadRelease(reader), NullableText(reader, 10), NullableText(reader, 11))
             : (null, null, null);
     }
 
@@ -191,18 +187,23 @@ public sealed class ChildRegistry(AgentDatabase database, LiveSettings settings,
         string? lastDeliveryTime, string? lastDeployTime, CancellationToken cancellationToken) =>
         ExecuteAsync(connection, transaction,
             $"INSERT OR REPLACE INTO child_releases ({ReleaseColumns}, last_delivery_time, last_deploy_time) " +
-            "VALUES ($id, $catalog, $state, $delivery, $deploy, $progress, $error, $updated, $lastDelivery, $lastDeploy);",
+            "VALUES ($id, $catalog, $state, $delivery, $deploy, $progress, $error, $updated, $speed, $eta, $lastDelivery, $lastDeploy);",
             cancellationToken, ("$id", release.DeviceId), ("$catalog", release.CatalogId), ("$state", release.State),
             ("$delivery", release.DeliveryStatus), ("$deploy", release.DeployStatus), ("$progress", release.Progress),
-            ("$error", release.Error), ("$updated", Text(release.UpdatedAt)), ("$lastDelivery", lastDeliveryTime), ("$lastDeploy", lastDeployTime));
+            ("$error", release.Error), ("$updated", Text(release.UpdatedAt)), ("$speed", release.Speed), ("$eta", release.Eta),
+            ("$lastDelivery", lastDeliveryTime), ("$lastDeploy", lastDeployTime));
 
     private static async Task<IReadOnlyList<ChildRelease>> ReleasesAsync(SqliteConnection connection, SqliteTransaction? transaction,
         IReadOnlyCollection<string>? deviceIds, string? catalogId, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = $"SELECT {ReleaseColumns} FROM child_releases WHERE ($catalog IS NULL OR catalog_id = $catalog) ORDER BY device_id, catalog_id;";
+        // One device (the fleet stream rebuilds one child at a time): by the primary key, not a scan of every child's rows.
+        var one = deviceIds is { Count: 1 } ? deviceIds.First() : null;
+        command.CommandText = $"SELECT {ReleaseColumns} FROM child_releases WHERE ($catalog IS NULL OR catalog_id = $catalog) " +
+            "AND ($device IS NULL OR device_id = $device) ORDER BY device_id, catalog_id;";
         command.Parameters.AddWithValue("$catalog", (object?)catalogId ?? DBNull.Value);
+        command.Parameters.AddWithValue("$device", (object?)one ?? DBNull.Value);
         var list = new List<ChildRelease>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -225,7 +226,25 @@ public sealed class ChildRegistry(AgentDatabase database, LiveSettings settings,
         NullableText(reader, 4),
         reader.IsDBNull(5) ? null : reader.GetDouble(5),
         NullableText(reader, 6),
-        Parse(reader.GetString(7)));
+        Parse(reader.GetString(7)),
+        reader.IsDBNull(8) ? null : reader.GetDouble(8),
+        reader.IsDBNull(9) ? null : reader.GetInt64(9));
+
+    private static ChildDevice ReadDevice(SqliteDataReader reader) => new(
+        reader.GetString(0),
+        JsonSerializer.Deserialize(reader.GetString(1), ParentJsonContext.Default.IReadOnlyListString) ?? [],
+        NullableText(reader, 2),
+        NullableText(reader, 3),
+        NullableText(reader, 4),
+        NullableText(reader, 5) is { } data ? ParseObject(data) : null,
+        Parse(reader.GetString(6)),
+        Parse(reader.GetString(7)),
+        reader.GetInt64(8) != 0,
+        reader.GetInt64(9) != 0,
+        NullableText(reader, 10),
+        NullableText(reader, 11) is { } registered ? Parse(registered) : null,
+        NullableText(reader, 12) is { } connected ? Parse(connected) : null,
+        NullableText(reader, 13) is { } disconnected ? Parse(disconnected) : null);
 
     private static async Task ExecuteAsync(SqliteConnection connection, SqliteTransaction? transaction, string sql, CancellationToken cancellationToken,
         params (string Name, object? Value)[] parameters)

@@ -38,7 +38,7 @@ public static class ChildReleaseView
             DeviceReleaseStatus: status,
             DownloadDuration: null,
             ErrMsg: child.Error,
-            Eta: null,
+            Eta: child.Eta,
             Progress: child.Progress is { } p ? Math.Round(p, 2) : null,
             Release: ReleaseStatusMapper.ToReleaseDto(record),
             State: state);

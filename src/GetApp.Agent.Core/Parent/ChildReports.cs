@@ -40,6 +40,9 @@ public sealed partial class ChildReports(
 
     private readonly SemaphoreSlim _writeLock = new(1, 1);
 
+    /// <summary>Raised after a child's report is stored, with the child's device id (the fleet view follows it).</summary>
+    public event Action<string>? Accepted;
+
     /// <summary>
     /// Checks and queues one report. Returns null when it was stored, else the problems that make the GetApp server refuse
     /// it (the route answers 400 with them, and nothing is stored).
@@ -106,6 +109,7 @@ public sealed partial class ChildReports(
         }
 
         outbox?.NotifyChanged();
+        Accepted?.Invoke(deviceId);
         return null;
     }
 
@@ -149,6 +153,9 @@ public sealed partial class ChildReports(
                 Progress = status == "Done" && !partial ? 100 : Number(report, "downloadData") ?? before.Progress,
                 Error = status == "Error" ? "Error" : null,
                 UpdatedAt = now,
+                // Only a running download moves: its average speed (bytes/s) and estimate (sent in ms, kept in s).
+                Speed = status is "Download" or "Continue" ? Number(report, "downloadSpeed") : null,
+                Eta = status is "Download" or "Continue" && Number(report, "downloadEstimateTime") is { } ms ? (long)Math.Round(ms / 1000) : null,
             };
         }
 
@@ -165,6 +172,8 @@ public sealed partial class ChildReports(
             Progress = status == "Done" ? 100 : Number(report, "progress") ?? before.Progress,
             Error = status == "Error" ? "Error" : null,
             UpdatedAt = now,
+            Speed = null,
+            Eta = status == "Installing" && Number(report, "deployEstimateTime") is { } deployMs ? (long)Math.Round(deployMs / 1000) : null,
         };
     }
 

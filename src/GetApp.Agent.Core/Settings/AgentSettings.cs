@@ -35,6 +35,18 @@ public sealed record AgentSettings
     /// <summary>This agent's addition: the most children's reports kept waiting for the upstream; beyond it the oldest go.</summary>
     public int ParentReportsMax { get; init; } = 100_000;
 
-    /// <summary>This agent's addition: a child not seen for this long is listed as inactive (<c>filter=inactive</c>).</summary>
-    public int ParentInactiveDeviceHours { get; init; } = 24;
+    /// <summary>
+    /// A child not heard from for this long is listed as inactive (<c>filter=inactive</c>); GetApp's
+    /// <c>inactive_device_hours</c> of its CDN settings (docs/fleet.md). A child whose command channel is open is active.
+    /// </summary>
+    public int CdnInactiveAfterHours { get; init; } = 24;
+
+    /// <summary>A child not heard from for this many days is forgotten (GetApp's <c>device_delete_after_days</c>).</summary>
+    public int CdnForgetAfterDays { get; init; } = 30;
+
+    /// <summary>Asks this agent's upstream parent to manage it, joining its platform once the parent accepts (GetApp's <c>orchestrateMe</c>).</summary>
+    public bool OrchestrateMe { get; init; }
+
+    /// <summary>Takes its upstream parent's commands without joining its platform, no approval needed (GetApp's <c>reactiveMode</c>).</summary>
+    public bool ReactiveMode { get; init; }
 }

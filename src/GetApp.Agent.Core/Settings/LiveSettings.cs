@@ -9,7 +9,7 @@ namespace GetApp.Agent.Core.Settings;
 /// The current live settings: defaults overlaid with what was set through the API, stored in the <c>settings</c>
 /// table. Readers take <see cref="Current"/> (an immutable snapshot); a change is all-or-nothing.
 /// </summary>
-public sealed class LiveSettings(AgentDatabase database)
+public sealed class LiveSettings(AgentDatabase database, Hosting.AgentOptions? options = null)
 {
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private volatile AgentSettings _current = new();
@@ -115,9 +115,18 @@ public sealed class LiveSettings(AgentDatabase database)
         return overrides;
     }
 
-    private static AgentSettings Materialize(JsonObject overrides)
+    private AgentSettings Materialize(JsonObject overrides)
     {
         var merged = JsonSerializer.SerializeToNode(new AgentSettings(), AgentJson.Context.AgentSettings)!.AsObject();
+        // Defaults from the environment (ORCHESTRATE_ME...) first, then what was set through the API.
+        foreach (var (name, value) in options?.SettingDefaults ?? new Dictionary<string, bool>())
+        {
+            if (SettingRules.Check(name, JsonValue.Create(value)) is null)
+            {
+                merged[name] = value;
+            }
+        }
+
         foreach (var (name, value) in overrides)
         {
             merged[name] = value?.DeepClone();

@@ -57,7 +57,10 @@ internal static class SettingRules
         ["queryStatusIntervalSec"] = Rule.Integer(1, 3600),
         ["parentCacheMaxBytes"] = Rule.Integer(0, MaxParentCacheBytes),
         ["parentReportsMax"] = Rule.Integer(100, 10_000_000),
-        ["parentInactiveDeviceHours"] = Rule.Integer(1, 24 * 366),
+        ["cdnInactiveAfterHours"] = Rule.Integer(1, 24 * 366),
+        ["cdnForgetAfterDays"] = Rule.Integer(1, 3660),
+        ["orchestrateMe"] = Rule.Boolean,
+        ["reactiveMode"] = Rule.Boolean,
     };
 
     public static IEnumerable<string> Names => Rules.Keys;

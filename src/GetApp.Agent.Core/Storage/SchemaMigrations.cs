@@ -124,7 +124,57 @@ internal static class SchemaMigrations
         CREATE INDEX ix_outbox_device_id ON outbox (device_id) WHERE device_id IS NOT NULL;
         """,
 
-        // 3: the deliveries a full disk stopped, which start again by themselves once space is freed (also after a restart).
+        // 3: fleet control (docs/fleet.md). Parent side: how each child is managed (its modes, the operator's decision on
+        // its orchestration, its channel's last open and close), the speed and ETA of its transfers, the commands for it
+        // (queued while it is offline, in order) and the releases pushed to it. Child side: the commands it received from
+        // its parent (each run once) and whether their outcome has reached the parent. The inactivity setting takes its
+        // GetApp name.
+        """
+        ALTER TABLE children ADD COLUMN orchestrate_me INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE children ADD COLUMN reactive_mode INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE children ADD COLUMN orchestration TEXT;
+        ALTER TABLE children ADD COLUMN registered_at TEXT;
+        ALTER TABLE children ADD COLUMN connected_at TEXT;
+        ALTER TABLE children ADD COLUMN disconnected_at TEXT;
+        ALTER TABLE child_releases ADD COLUMN speed REAL;
+        ALTER TABLE child_releases ADD COLUMN eta INTEGER;
+        CREATE TABLE fleet_commands (
+            seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+            command_id  TEXT NOT NULL UNIQUE,
+            device_id   TEXT NOT NULL,
+            action      TEXT NOT NULL,
+            catalog_id  TEXT,
+            status      TEXT NOT NULL,
+            message     TEXT,
+            created_at  TEXT NOT NULL,
+            expires_at  TEXT NOT NULL,
+            sent_at     TEXT,
+            sends       INTEGER NOT NULL DEFAULT 0,
+            updated_at  TEXT NOT NULL
+        );
+        CREATE INDEX ix_fleet_commands_device ON fleet_commands (device_id, seq);
+        CREATE TABLE fleet_pushes (
+            device_id     TEXT NOT NULL,
+            catalog_id    TEXT NOT NULL,
+            entries_json  TEXT NOT NULL,
+            pushed_at     TEXT NOT NULL,
+            PRIMARY KEY (device_id, catalog_id)
+        );
+        CREATE TABLE managed_commands (
+            command_id  TEXT PRIMARY KEY NOT NULL,
+            parent_id   TEXT NOT NULL,
+            action      TEXT NOT NULL,
+            catalog_id  TEXT,
+            status      TEXT NOT NULL,
+            message     TEXT,
+            reported    TEXT,
+            received_at TEXT NOT NULL,
+            updated_at  TEXT NOT NULL
+        );
+        UPDATE settings SET key = 'cdnInactiveAfterHours' WHERE key = 'parentInactiveDeviceHours';
+        """,
+
+        // 4: the deliveries a full disk stopped, which start again by themselves once space is freed (also after a restart).
         """
         CREATE TABLE delivery_space_waits (
             catalog_id TEXT PRIMARY KEY NOT NULL,

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using GetApp.Agent.Core.Contracts;
-using GetApp.Agent.Core.Device;
+using GetApp.Agent.Core.Fleet;
 using GetApp.Agent.Core.Parent;
 using GetApp.Agent.Core.Releases;
 using GetApp.Agent.Core.Settings;
@@ -11,120 +11,91 @@ namespace GetApp.Agent.Api;
 /// <summary>
 /// The child registry, read in the shapes of GetApp's cdn group (docs/parent.md): one entry per device (this agent
 /// first, <c>isSelf: true</c>, then its children by id), each with its <c>deviceId</c> and a <c>data</c> payload.
-/// <c>?device_id=</c> may repeat to choose devices. <c>GET /api/cdn/status</c> is this agent's addition: the registry,
-/// the child cache and the children's reports at a glance.
+/// <c>?device_id=</c> may repeat to choose devices; the fleet's live state (docs/fleet.md) comes with each entry.
+/// <c>GET /api/cdn/status</c> is this agent's addition: the registry, the fleet, the child cache and the children's
+/// reports at a glance.
 /// </summary>
 internal static class CdnApi
 {
     public static IEndpointRouteBuilder MapCdnApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/cdn/device", DevicesAsync);
+        app.MapGet("/api/cdn/device/offering", OfferingAsync);
         app.MapGet("/api/cdn/device/releases", ReleasesAsync);
         app.MapGet("/api/cdn/device/releases/{catalogId}", ReleaseAsync);
         app.MapGet("/api/cdn/status", StatusAsync);
         return app;
     }
 
-    internal static async Task<IResult> DevicesAsync(HttpContext context, ChildRegistry registry, DeviceService device, CancellationToken cancellationToken)
+    internal static async Task<IResult> DevicesAsync(HttpContext context, FleetView view, CancellationToken cancellationToken)
     {
-        var filter = context.Request.Query["filter"].ToString() switch
+        var query = context.Request.Query;
+        var activity = query["filter"].ToString() switch
         {
             "" or "active" => ChildFilter.Active,
             "inactive" => ChildFilter.Inactive,
             "all" => ChildFilter.All,
             _ => (ChildFilter?)null,
         };
-        if (filter is null)
+        if (activity is null)
         {
             return ApiResults.BadRequest("filter must be 'active', 'inactive' or 'all'");
         }
 
-        var ids = DeviceIds(context);
-        var list = new List<CdnDeviceDto>();
-        if (filter != ChildFilter.Inactive && Wanted(ids, device.DeviceId))
+        var mode = query["mode"].ToString();
+        if (mode is not ("" or "all" or "orchestrated" or "reactive" or "none"))
         {
-            var self = JsonSerializer.SerializeToNode(await device.GetEnrollmentAsync(cancellationToken).ConfigureAwait(false), AgentJson.Context.DeviceEnrollment)!.AsObject();
-            self["metadata"] = await device.GetMetadataAsync(cancellationToken).ConfigureAwait(false);
-            list.Add(new CdnDeviceDto(self, device.DeviceId, true, null, null, null, true));
+            return ApiResults.BadRequest("mode must be 'orchestrated', 'reactive', 'none' or 'all'");
         }
 
-        foreach (var child in await registry.ListAsync(ids, filter.Value, cancellationToken).ConfigureAwait(false))
+        var connectivity = query["connectivity"].ToString();
+        if (connectivity is not ("" or "all" or "online" or "offline"))
         {
-            if (child.DeviceId == device.DeviceId)
-            {
-                continue;
-            }
-
-            var data = child.DeviceData?.DeepClone() as JsonObject ?? [];
-            data["deviceId"] ??= child.DeviceId;
-            data["deviceType"] ??= new JsonArray([.. child.DeviceType.Select(t => (JsonNode?)JsonValue.Create(t))]);
-            data["platform"] ??= child.Platform;
-            data["platformId"] ??= child.PlatformId;
-            list.Add(new CdnDeviceDto(data, child.DeviceId, false, child.Address, child.FirstSeenAt, child.LastSeenAt, registry.IsActive(child)));
+            return ApiResults.BadRequest("connectivity must be 'online', 'offline' or 'all'");
         }
 
-        return Results.Json<IReadOnlyList<CdnDeviceDto>>(list, AgentJson.Context.IReadOnlyListCdnDeviceDto);
+        bool? online = connectivity switch
+        {
+            "online" => true,
+            "offline" => false,
+            _ => null,
+        };
+        var orchestration = query["orchestration"].ToString();
+        if (orchestration is not ("" or "pending" or "accepted" or "refused"))
+        {
+            return ApiResults.BadRequest("orchestration must be 'pending', 'accepted' or 'refused'");
+        }
+
+        var filter = new FleetFilter(activity.Value, mode is "" or "all" ? null : mode, online, orchestration.Length == 0 ? null : orchestration);
+        return Results.Json(await view.DevicesAsync(DeviceIds(context), filter, cancellationToken).ConfigureAwait(false), AgentJson.Context.IReadOnlyListCdnDeviceDto);
     }
 
-    internal static async Task<IResult> ReleasesAsync(HttpContext context, ChildRegistry registry, DeviceService device, ReleaseService releases, CancellationToken cancellationToken)
+    internal static async Task<IResult> ReleasesAsync(HttpContext context, FleetView view, CancellationToken cancellationToken)
     {
         if (context.Request.Path.Value!.EndsWith('/'))
         {
             return ApiResults.BadRequest("invalid catalog id: the catalog id is empty");
         }
 
-        var ids = DeviceIds(context);
-        var list = new List<CdnDeviceReleasesDto>();
-        if (Wanted(ids, device.DeviceId))
-        {
-            var own = (await releases.ListAsync(cancellationToken).ConfigureAwait(false))
-                .Where(r => r.State is not (ReleaseState.Offering or ReleaseState.Push))
-                .Select(r => ReleaseStatusMapper.ToStatusDto(r, releases.Progress.Get(r.CatalogId)))
-                .ToList();
-            list.Add(new CdnDeviceReleasesDto(own, device.DeviceId, true));
-        }
-
-        var children = await registry.ListAsync(ids, ChildFilter.All, cancellationToken).ConfigureAwait(false);
-        var byDevice = (await registry.ReleasesAsync(ids, null, cancellationToken).ConfigureAwait(false)).ToLookup(r => r.DeviceId, StringComparer.Ordinal);
-        var offered = await registry.OfferedReleasesAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var child in children.Where(c => c.DeviceId != device.DeviceId))
-        {
-            list.Add(new CdnDeviceReleasesDto([.. byDevice[child.DeviceId].Select(r => View(offered, r, child))], child.DeviceId, false));
-        }
-
-        return Results.Json<IReadOnlyList<CdnDeviceReleasesDto>>(list, AgentJson.Context.IReadOnlyListCdnDeviceReleasesDto);
+        return Results.Json(await view.DeviceReleasesAsync(DeviceIds(context), cancellationToken).ConfigureAwait(false), AgentJson.Context.IReadOnlyListCdnDeviceReleasesDto);
     }
 
-    internal static async Task<IResult> ReleaseAsync(HttpContext context, string catalogId, ChildRegistry registry, DeviceService device, ReleaseService releases, CancellationToken cancellationToken)
+    internal static async Task<IResult> ReleaseAsync(HttpContext context, string catalogId, FleetView view, CancellationToken cancellationToken)
     {
         if (ApiResults.CheckCatalogId(catalogId) is { } invalid)
         {
             return invalid;
         }
 
-        var ids = DeviceIds(context);
-        var list = new List<CdnDeviceReleaseDto>();
-        if (Wanted(ids, device.DeviceId)
-            && await releases.FindAsync(catalogId, cancellationToken).ConfigureAwait(false) is { State: not (ReleaseState.Offering or ReleaseState.Push) } own)
-        {
-            list.Add(new CdnDeviceReleaseDto(ReleaseStatusMapper.ToStatusDto(own, releases.Progress.Get(catalogId)), device.DeviceId, true));
-        }
-
-        var children = (await registry.ListAsync(ids, ChildFilter.All, cancellationToken).ConfigureAwait(false)).ToDictionary(c => c.DeviceId, StringComparer.Ordinal);
-        var offered = await registry.OfferedReleasesAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var release in await registry.ReleasesAsync(ids, catalogId, cancellationToken).ConfigureAwait(false))
-        {
-            if (release.DeviceId != device.DeviceId && children.TryGetValue(release.DeviceId, out var child))
-            {
-                list.Add(new CdnDeviceReleaseDto(View(offered, release, child), release.DeviceId, false));
-            }
-        }
-
         // No device holding it is an empty list, not a 404 (as GetApp's route answers).
-        return Results.Json<IReadOnlyList<CdnDeviceReleaseDto>>(list, AgentJson.Context.IReadOnlyListCdnDeviceReleaseDto);
+        return Results.Json(await view.ReleaseAsync(catalogId, DeviceIds(context), cancellationToken).ConfigureAwait(false), AgentJson.Context.IReadOnlyListCdnDeviceReleaseDto);
     }
 
-    internal static async Task<IResult> StatusAsync(ChildRegistry registry, ChildCache cache, ChildReports reports, LiveSettings settings, CancellationToken cancellationToken)
+    internal static async Task<IResult> OfferingAsync(HttpContext context, FleetView view, CancellationToken cancellationToken) =>
+        Results.Json(await view.OfferingAsync(DeviceIds(context), cancellationToken).ConfigureAwait(false), AgentJson.Context.IReadOnlyListCdnDeviceOfferingDto);
+
+    internal static async Task<IResult> StatusAsync(ChildRegistry registry, ChildCache cache, ChildReports reports, LiveSettings settings,
+        ManagedChannels channels, FleetCommandStore commands, CancellationToken cancellationToken)
     {
         var children = await registry.ListAsync(null, ChildFilter.All, cancellationToken).ConfigureAwait(false);
         var cached = await cache.ListAsync(cancellationToken).ConfigureAwait(false);
@@ -146,7 +117,16 @@ internal static class CdnApi
 
         var body = new JsonObject
         {
-            ["children"] = new JsonObject { ["total"] = children.Count, ["active"] = children.Count(registry.IsActive) },
+            ["children"] = new JsonObject
+            {
+                ["total"] = children.Count,
+                ["active"] = children.Count(registry.IsActive),
+                ["online"] = channels.Count,
+                ["orchestrated"] = children.Count(c => c.Mode == "orchestrated"),
+                ["reactive"] = children.Count(c => c.Mode == "reactive"),
+                ["awaitingApproval"] = children.Count(c => c.OrchestrateMe && c.Orchestration == "pending"),
+                ["pendingCommands"] = (await commands.PendingCountsAsync(cancellationToken).ConfigureAwait(false)).Values.Sum(),
+            },
             ["cache"] = new JsonObject
             {
                 ["maxBytes"] = settings.Current.ParentCacheMaxBytes,
@@ -158,11 +138,6 @@ internal static class CdnApi
         return Results.Json(body, AgentJson.Context.JsonObject);
     }
 
-    private static DeviceReleaseStatusDto View(IReadOnlyDictionary<string, JsonObject> offered, ChildRelease release, ChildDevice child) =>
-        ChildReleaseView.ToStatusDto(release, offered.GetValueOrDefault(release.CatalogId), child.FirstSeenAt);
-
-    private static string[]? DeviceIds(HttpContext context) =>
+    internal static string[]? DeviceIds(HttpContext context) =>
         context.Request.Query["device_id"] is { Count: > 0 } values ? [.. values.OfType<string>().Where(v => v.Length > 0)] : null;
-
-    private static bool Wanted(string[]? ids, string deviceId) => ids is not { Length: > 0 } || ids.Contains(deviceId);
 }

@@ -29,7 +29,34 @@ internal static class AgentOptionsResolver
             LogLevel = cli.LogLevel ?? Env("GETAPP_LOG_LEVEL") ?? section["LogLevel"],
             LogFormat = cli.LogFormat ?? Env("GETAPP_LOG_FORMAT") ?? section["LogFormat"],
             ChildrenSecrets = (cli.ChildrenSecret ?? Env("GETAPP_CHILDREN_SECRET") ?? section["ChildrenSecret"]) is { } children ? Split(children) : [],
+            SettingDefaults = SettingDefaults(environment, section),
         };
+    }
+
+    /// <summary>
+    /// GetApp's fleet flags (<c>ORCHESTRATE_ME</c>, <c>REACTIVE_MODE</c>, or <c>Agent:OrchestrateMe</c>...): defaults of the
+    /// live settings of the same names (docs/fleet.md). A value that is not a boolean stops the start with its name.
+    /// </summary>
+    private static Dictionary<string, bool> SettingDefaults(Func<string, string?> environment, IConfigurationSection section)
+    {
+        var defaults = new Dictionary<string, bool>(StringComparer.Ordinal);
+        foreach (var (setting, env, key) in (ReadOnlySpan<(string, string, string)>)[("orchestrateMe", "ORCHESTRATE_ME", "OrchestrateMe"), ("reactiveMode", "REACTIVE_MODE", "ReactiveMode")])
+        {
+            var (value, source) = environment(env) is { } e && !string.IsNullOrWhiteSpace(e) ? (e, env) : (section[key], $"Agent:{key}");
+            if (string.IsNullOrWhiteSpace(value))
+            {
+                continue;
+            }
+
+            defaults[setting] = value.Trim().ToLowerInvariant() switch
+            {
+                "true" or "1" or "yes" or "on" => true,
+                "false" or "0" or "no" or "off" => false,
+                _ => throw new AgentConfigurationException($"{source}='{value.Trim()}' is not a boolean: write true or false"),
+            };
+        }
+
+        return defaults;
     }
 
     /// <summary>GetApp's <c>AGENT_IP</c> and <c>GATEWAY_PORT</c>; either one alone keeps the default of the other.</summary>

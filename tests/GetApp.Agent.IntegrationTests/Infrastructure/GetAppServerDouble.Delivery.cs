@@ -286,9 +286,26 @@ public sealed partial class GetAppServerDouble
         };
     }
 
+    /// <summary>
+    /// Offers the release in the discovery answers of these devices only (the server targets offers by device and platform:
+    /// a release for a site's master, which its operator then pushes to the site). Its delivery stays open to any device.
+    /// </summary>
+    public GetAppServerDouble OfferOnlyTo(string catalogId, params string[] deviceIds)
+    {
+        lock (_lock)
+        {
+            _releases[catalogId] = _releases[catalogId] with { OfferedTo = [.. deviceIds] };
+        }
+
+        return this;
+    }
+
     private sealed record DoubleRelease(string CatalogId, bool IsPush, string[] DependedOnBy, IReadOnlyDictionary<string, byte[]> Files,
         string? Executable, string? Arguments, bool? Available, JsonObject? Metadata, JsonArray? RawArtifacts)
     {
         public (string Code, string Message)? PrepareError { get; init; }
+
+        /// <summary>Null: offered to every device.</summary>
+        public IReadOnlyList<string>? OfferedTo { get; init; }
     }
 }

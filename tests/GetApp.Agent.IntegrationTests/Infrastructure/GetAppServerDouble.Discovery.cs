@@ -85,7 +85,8 @@ public sealed partial class GetAppServerDouble
             _discoveries.Add(Clone(body!));
             StoreDiscovery(body!);
             var releases = new JsonArray();
-            foreach (var release in _releases.Values)
+            var deviceId = body!["id"]!.GetValue<string>();
+            foreach (var release in _releases.Values.Where(r => r.OfferedTo is null || r.OfferedTo.Contains(deviceId)))
             {
                 var entry = new JsonObject
                 {

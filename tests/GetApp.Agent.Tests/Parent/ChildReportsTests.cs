@@ -58,6 +58,22 @@ public class ChildReportsTests
     }
 
     [Fact]
+    public void ARunningDownload_CarriesItsSpeedAndEta_WhichGoWhenItStops()
+    {
+        var download = JsonNode.Parse("""{"deliveryStatus":"Download","downloadData":40,"downloadSpeed":250000.5,"downloadEstimateTime":12400}""")!.AsObject();
+        var running = ChildReports.Apply(ReportKind.Delivery, "Download", download, null, "c", "7.a@1", Now);
+        Assert.Equal(250000.5, running.Speed);
+        Assert.Equal(12, running.Eta); // GetApp sends milliseconds; seconds are kept
+
+        var paused = ChildReports.Apply(ReportKind.Delivery, "Pause", JsonNode.Parse("""{"deliveryStatus":"Pause","downloadData":41}""")!.AsObject(), running, "c", "7.a@1", Now);
+        Assert.Null(paused.Speed);
+        Assert.Null(paused.Eta);
+        var installing = ChildReports.Apply(ReportKind.Deploy, "Installing", JsonNode.Parse("""{"progress":30,"deployEstimateTime":5000}""")!.AsObject(), paused, "c", "7.a@1", Now);
+        Assert.Equal(5, installing.Eta);
+        Assert.Null(installing.Speed);
+    }
+
+    [Fact]
     public void Check_AcceptsWhatAGetAppAgentSends()
     {
         var report = JsonNode.Parse("""

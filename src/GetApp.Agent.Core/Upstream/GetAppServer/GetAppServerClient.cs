@@ -177,6 +177,66 @@ public sealed partial class GetAppServerClient : IDisposable
         throw new UpstreamException($"GetApp server unreachable ({operation}): {last!.Message} [{last.Url}]");
     }
 
+    /// <summary>
+    /// Opens a long-lived GET (an event stream, such as a parent's command channel, docs/fleet.md) on the first URL that
+    /// answers, with the device secret. Returns the open response (the caller reads and disposes it) on 2xx, or the
+    /// server's answer on 4xx (<see cref="StreamAnswer.Refused"/>); a redirect is not followed. Throws
+    /// <see cref="UpstreamException"/> when no URL answers within the request timeout.
+    /// </summary>
+    public async Task<StreamAnswer> OpenStreamAsync(string operation, string path, CancellationToken cancellationToken)
+    {
+        var urls = Ordered();
+        if (urls.Count == 0)
+        {
+            throw new UpstreamException("no GetApp server URL is configured (urlGetAppServerAvailable is empty)");
+        }
+
+        UpstreamError? last = null;
+        foreach (var baseUrl in urls)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(_options.RequestTimeout);
+            HttpResponseMessage? response = null;
+            try
+            {
+                using var request = BuildRequest(HttpMethod.Get, new Uri(baseUrl.TrimEnd('/') + path), null, sendSecret: true);
+                request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+                response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+                var status = (int)response.StatusCode;
+                if (status is >= 200 and < 300)
+                {
+                    _connection.Succeeded(baseUrl, _timeProvider.GetUtcNow());
+                    var open = new StreamAnswer(response, null, baseUrl);
+                    response = null;
+                    return open;
+                }
+
+                var body = await response.Content.ReadAsStringAsync(timeout.Token).ConfigureAwait(false);
+                if (status is >= 400 and < 500)
+                {
+                    return new StreamAnswer(null, new ServerAnswer(status, body, baseUrl), baseUrl);
+                }
+
+                last = Fail(baseUrl, operation, status, $"the server answered {status} {response.ReasonPhrase}{(status < 400 ? " (a redirect is not followed for a stream)" : "")}: {Shorten(body)}");
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                last = Fail(baseUrl, operation, null, $"no answer within {_options.RequestTimeout.TotalSeconds:0.#} s");
+            }
+            catch (HttpRequestException e)
+            {
+                last = Fail(baseUrl, operation, null, $"cannot reach the server: {e.Message}");
+            }
+            finally
+            {
+                response?.Dispose();
+            }
+        }
+
+        _connection.Unreachable(last!);
+        throw new UpstreamException($"GetApp server unreachable ({operation}): {last!.Message} [{last.Url}]");
+    }
+
     private HttpRequestMessage BuildRequest(HttpMethod method, Uri url, byte[]? jsonBody, bool sendSecret)
     {
         var request = new HttpRequestMessage(method, url);
@@ -284,6 +344,9 @@ public sealed partial class GetAppServerClient : IDisposable
         Message = "The GetApp server at {Url} redirected a request to another host, {Host}; it is followed without Device-Auth (the device secret is sent to the configured server only)")]
     private partial void LogSecretWithheld(string url, string host);
 }
+
+/// <summary>An opened stream (<see cref="Response"/>, to read and dispose), or the server's 4xx answer.</summary>
+public sealed record StreamAnswer(HttpResponseMessage? Response, ServerAnswer? Refused, string BaseUrl);
 
 /// <summary>A server answer below 500: its status, body text, and the base URL that gave it.</summary>
 public sealed record ServerAnswer(int StatusCode, string Body, string BaseUrl)
