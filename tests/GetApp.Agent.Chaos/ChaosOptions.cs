@@ -33,14 +33,16 @@ public sealed class ChaosOptions
     public bool IsLong => Profile == "long";
 
     public string ReplayCommand =>
-        $"dotnet run --project tests/GetApp.Agent.Chaos -- --profile {Profile} --seed {Seed.ToString(CultureInfo.InvariantCulture)}"
+        $"eng/chaos.sh{(IsLong ? " --long" : "")} --seed {Seed.ToString(CultureInfo.InvariantCulture)}"
         + (Scenarios.Count == AllScenarios.Length ? "" : $" --only {string.Join(',', Scenarios)}");
 
     public const string Usage = """
         getapp-chaos: the chaos suite, against the published Native AOT agent (docs/reliability.md).
 
-          --binary PATH        the agent executable (default: artifacts/publish/linux-x64/getapp-agent; eng/aot-smoke.sh makes it)
-          --profile ci|long    ci: bounded (CI, about 5 min); long: >= 200 kills, 30,000 fuzzed requests (default: ci)
+          --binary PATH        the agent executable (default: artifacts/publish/linux-x64/getapp-agent; eng/chaos.sh and
+                               eng/aot-smoke.sh make it)
+          --profile ci|long    ci: bounded (what CI runs, 4-5 min on 2 cores); long: 36 kill rounds (>= 200 kills),
+                               30,000 fuzzed requests, 3 storms, 400 link swaps (default: ci)
           --seed N|random      every random choice comes from it (default: 1 for ci, random for long); printed first
           --only LIST          comma-separated scenarios: faults,kill,storm,fuzz,disk,traversal (default: all)
           --kill-rounds N      override the number of kill rounds (6 kills each)
@@ -107,7 +109,7 @@ public sealed class ChaosOptions
             ReportPath = report is null ? null : Path.GetFullPath(report),
             Keep = keep,
             KillRounds = killRounds ?? (isLong ? 36 : 6),
-            KillPayloadSize = isLong ? 32L * 1024 * 1024 : 12L * 1024 * 1024,
+            KillPayloadSize = isLong ? 32L * 1024 * 1024 : 24L * 1024 * 1024,
             KillPayloadRate = 6L * 1024 * 1024,
             FuzzRequests = fuzz ?? (isLong ? 30_000 : 3_000),
             StormRounds = isLong ? 3 : 1,

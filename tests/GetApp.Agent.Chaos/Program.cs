@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using GetApp.Agent.Chaos;
 using GetApp.Agent.Chaos.Harness;
 using GetApp.Agent.Chaos.Scenarios;
@@ -24,8 +25,11 @@ catch (Exception e) when (e is ArgumentException or FormatException)
 Console.WriteLine($"GetApp agent chaos suite: profile {options.Profile}, seed {options.Seed} (replay: {options.ReplayCommand})");
 Console.WriteLine($"  agent {options.Binary}; work in {options.WorkRoot}");
 Directory.CreateDirectory(options.WorkRoot);
+// Stopped (SIGTERM from a test's timeout, Ctrl-C): nothing it started may outlive it, and no disk stays mounted. Its own
+// handlers, because the origins' ASP.NET hosts take SIGTERM and SIGINT for themselves (they would stop only the origins).
 AppDomain.CurrentDomain.ProcessExit += (_, _) => ChildProcesses.KillAll();
-Console.CancelKeyPress += (_, _) => ChildProcesses.KillAll();
+using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 
 var figures = new Figures();
 IScenario[] scenarios = [new FaultMatrixScenario(), new KillScenario(), new StormScenario(), new FuzzScenario(), new DiskFullScenario(), new TraversalScenario()];
@@ -94,3 +98,12 @@ else
 }
 
 return failed ? 1 : 0;
+
+static void Stop(PosixSignalContext signal)
+{
+    signal.Cancel = true;
+    Console.WriteLine($"getapp-chaos: {signal.Signal}: stopping what this run started");
+    ChildProcesses.KillAll();
+    SmallDisk.UnmountAll();
+    Environment.Exit(signal.Signal == PosixSignal.SIGINT ? 130 : 143);
+}

@@ -24,12 +24,14 @@ public sealed partial class DeliveryEngine(
     ReleaseService releases,
     DeliveryRunner runner,
     ArtifactDeliveryStore artifactStore,
+    SpaceWaitStore spaceWaits,
     DataDirectory dataDirectory,
     LiveSettings settings,
     DiscoveryService discovery,
     DiskSpace space,
     DeliveryTelemetry telemetry,
     ReleaseGraphLock graphLock,
+    TimeProvider timeProvider,
     ILogger<DeliveryEngine> logger) : BackgroundService
 {
     private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(30);
@@ -50,6 +52,7 @@ public sealed partial class DeliveryEngine(
             {
                 LogQueued(catalogId);
                 Enqueue(catalogId);
+                await ForgetSpaceWaitAsync(catalogId).ConfigureAwait(false);
             }
 
             return result;
@@ -118,10 +121,34 @@ public sealed partial class DeliveryEngine(
             await DiscardPartialsAsync(release.CatalogId).ConfigureAwait(false);
         }
 
+        // Deliveries a full disk stopped before the restart still start again by themselves once space is freed.
+        var waiting = new List<string>();
+        foreach (var id in await spaceWaits.ListAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (all.FirstOrDefault(r => r.CatalogId == id)?.Position is { State: ReleaseState.Delivery, DeliveryStatus: DeliveryStatus.Error })
+            {
+                waiting.Add(id);
+            }
+            else
+            {
+                await spaceWaits.RemoveAsync(id, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        lock (_waitingForSpace)
+        {
+            _waitingForSpace.UnionWith(waiting);
+        }
+
         discovery.Discovered += OnDiscovered;
         settings.Changed += OnSettingsChanged;
         space.Changed += OnSpaceChanged;
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
+        if (waiting.Count > 0)
+        {
+            _ = WaitForRoomAsync(_stopping);
+        }
+
         await StartAutomaticAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -251,11 +278,11 @@ public sealed partial class DeliveryEngine(
             return;
         }
 
+        // Each is forgotten once its restart was tried (ForgetSpaceWaitAsync).
         string[] waiting;
         lock (_waitingForSpace)
         {
             waiting = [.. _waitingForSpace];
-            _waitingForSpace.Clear();
         }
 
         foreach (var id in waiting)
@@ -264,12 +291,63 @@ public sealed partial class DeliveryEngine(
         }
     }
 
+    /// <summary>
+    /// After a restart the disk monitor starts out "not full" (what it knew is gone), so it would never say that space
+    /// is back: the engine looks itself, every 2 s, until there is room for the reserve with as much to spare (the
+    /// monitor's own rule for "space is back"), then starts the waiting deliveries, as the monitor's event does.
+    /// </summary>
+    private async Task WaitForRoomAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                lock (_waitingForSpace)
+                {
+                    if (_waitingForSpace.Count == 0)
+                    {
+                        return;
+                    }
+                }
+
+                if (!space.IsFull && space.Available() >= DiskSpace.RecoverAtBytes)
+                {
+                    OnSpaceChanged(false);
+                    return;
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(2), timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
     private async Task RestartAfterSpaceAsync(string catalogId)
     {
         try
         {
-            // Refused (409) when a person already started, cancelled or deleted it meanwhile: then theirs stands.
-            if ((await StartDeliveryAsync(catalogId, _stopping).ConfigureAwait(false)).Succeeded)
+            // Only a delivery still in the Error the full disk left: one a person started, cancelled or deleted meanwhile
+            // stays as they left it.
+            var result = await UnderControlAsync(async () =>
+            {
+                var release = await releases.FindAsync(catalogId, _stopping).ConfigureAwait(false);
+                if (release?.Position is not { State: ReleaseState.Delivery, DeliveryStatus: DeliveryStatus.Error })
+                {
+                    return MoveResult.NotFound(catalogId);
+                }
+
+                var moved = await releases.MoveAsync(catalogId, ReleaseAction.StartDelivery, null, _stopping).ConfigureAwait(false);
+                if (moved.Succeeded)
+                {
+                    Enqueue(catalogId);
+                }
+
+                return moved;
+            }, _stopping).ConfigureAwait(false);
+            await ForgetSpaceWaitAsync(catalogId).ConfigureAwait(false);
+            if (result.Succeeded)
             {
                 LogRestartedAfterSpace(catalogId);
             }
@@ -282,6 +360,28 @@ public sealed partial class DeliveryEngine(
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    /// <summary>It is no longer waiting for space (started again, by itself or by a person): forgotten, also on disk.</summary>
+    private async Task ForgetSpaceWaitAsync(string catalogId)
+    {
+        lock (_waitingForSpace)
+        {
+            // The set mirrors the table (loaded from it at start, added to with it): nothing to forget, no write.
+            if (!_waitingForSpace.Remove(catalogId))
+            {
+                return;
+            }
+        }
+
+        try
+        {
+            await spaceWaits.RemoveAsync(catalogId, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (DiskSpace.IsDiskFull(e))
+        {
+            // Left for the next start, which forgets a wait whose release is no longer in Error.
         }
     }
 

@@ -19,6 +19,7 @@ public sealed partial class DeliveryRunner(
     ArtifactDownloader downloader,
     CosignVerifier signatures,
     ArtifactDeliveryStore artifactStore,
+    SpaceWaitStore spaceWaits,
     DataDirectory dataDirectory,
     LiveSettings settings,
     DiskSpace space,
@@ -95,6 +96,7 @@ public sealed partial class DeliveryRunner(
             // recorded; the bytes received are kept for the resume the engine starts once space returns.
             space.Exhausted();
             run.DiskFull = true;
+            await RecordSpaceWaitAsync(run.RootId).ConfigureAwait(false);
             await FailAsync(run.RootId, current,
                 $"the disk is full ({space.Available()} bytes free in {dataDirectory.Root}): {e.Message}; the bytes received so far are kept, and the delivery starts again by itself once space is freed",
                 DeliveryFailureReason.Space).ConfigureAwait(false);
@@ -133,6 +135,21 @@ public sealed partial class DeliveryRunner(
             {
                 releases.Progress.Clear(member);
             }
+        }
+    }
+
+    /// <summary>
+    /// Before the failure is recorded: a delivery stopped by the full disk starts again by itself once space is freed, also
+    /// after a restart (its errMsg says so). Were even this write refused, the engine still remembers it until a restart.
+    /// </summary>
+    private async Task RecordSpaceWaitAsync(string rootId)
+    {
+        try
+        {
+            await spaceWaits.AddAsync(rootId, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (DiskSpace.IsDiskFull(e))
+        {
         }
     }
 

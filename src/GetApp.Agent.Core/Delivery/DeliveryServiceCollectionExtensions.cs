@@ -27,6 +27,7 @@ public static class DeliveryServiceCollectionExtensions
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(ArtifactDownloader.HttpClientName), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => CosignVerifier.For(sp.GetRequiredService<AgentOptions>()));
         services.AddSingleton<ArtifactDeliveryStore>();
+        services.AddSingleton<SpaceWaitStore>();
         services.AddSingleton<DeliveryRunner>();
         services.AddSingleton<DeliveryEngine>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<DeliveryEngine>());

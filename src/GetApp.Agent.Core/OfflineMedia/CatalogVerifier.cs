@@ -68,8 +68,9 @@ public static class CatalogVerifier
                 {
                     (digest, _) = await ArtifactCopy.HashAsync(CatalogReader.ResolveLocalPath(root, artifact.Url), cancellationToken).ConfigureAwait(false);
                 }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidCatalogException)
                 {
+                    // A link swapped in since the catalog was read is refused like any other path that leads outside.
                     problems.Add($"{what}: the file '{artifact.Url}' cannot be read: {e.Message}");
                     continue;
                 }

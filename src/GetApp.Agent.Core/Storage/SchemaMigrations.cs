@@ -173,5 +173,13 @@ internal static class SchemaMigrations
         );
         UPDATE settings SET key = 'cdnInactiveAfterHours' WHERE key = 'parentInactiveDeviceHours';
         """,
+
+        // 4: the deliveries a full disk stopped, which start again by themselves once space is freed (also after a restart).
+        """
+        CREATE TABLE delivery_space_waits (
+            catalog_id TEXT PRIMARY KEY NOT NULL,
+            since      TEXT NOT NULL
+        );
+        """,
     ];
 }

@@ -25,6 +25,23 @@ public sealed class ChaosContext(ChaosOptions options, Figures figures, string s
         };
 
     /// <summary>
+    /// Starts the agent and has it read its catalog before anything else: the API answers before the first discovery
+    /// has run (by design: it must answer within a second), and until then a release of the catalog is unknown (404).
+    /// </summary>
+    public async Task<AgentUnderTest> StartAgentAsync(AgentLaunch launch)
+    {
+        var agent = await AgentUnderTest.StartAsync(launch);
+        var (status, body) = await CallAsync(agent, HttpMethod.Post, "api/v2/triggers/discover-component");
+        if (status != 200)
+        {
+            await agent.DisposeAsync();
+            throw new InvalidOperationException($"the first discovery answered {status}: {ReleaseStatus.Shorten(body)}");
+        }
+
+        return agent;
+    }
+
+    /// <summary>
     /// One API call of the harness; a 5xx is counted (and is a violation) wherever it happens, unless it is one the API
     /// documents and <paramref name="documented"/> accepts (502 InvalidCatalog for a hostile catalog, 507 on a full disk).
     /// </summary>

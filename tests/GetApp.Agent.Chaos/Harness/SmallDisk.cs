@@ -7,6 +7,8 @@ namespace GetApp.Agent.Chaos.Harness;
 /// </summary>
 public sealed class SmallDisk : IDisposable
 {
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, SmallDisk> Mounted = new(StringComparer.Ordinal);
+
     private SmallDisk(string path) => Path = path;
 
     public string Path { get; }
@@ -35,7 +37,18 @@ public sealed class SmallDisk : IDisposable
             throw new InvalidOperationException($"cannot mount a tmpfs at {path}: {output}");
         }
 
-        return new SmallDisk(path);
+        var disk = new SmallDisk(path);
+        Mounted[path] = disk;
+        return disk;
+    }
+
+    /// <summary>Unmounts every disk still mounted (the run is being stopped).</summary>
+    public static void UnmountAll()
+    {
+        foreach (var disk in Mounted.Values)
+        {
+            disk.Dispose();
+        }
     }
 
     /// <summary>Writes until the file system refuses a single byte more.</summary>
@@ -62,6 +75,11 @@ public sealed class SmallDisk : IDisposable
 
     public void Dispose()
     {
+        if (!Mounted.TryRemove(Path, out _))
+        {
+            return;
+        }
+
         for (var attempt = 0; attempt < 20; attempt++)
         {
             if (Run("umount", Path).Code == 0)

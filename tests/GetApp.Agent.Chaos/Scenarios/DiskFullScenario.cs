@@ -41,13 +41,14 @@ public sealed class DiskFullScenario : IScenario
         using var disk = SmallDisk.Mount(ctx.PathOf("disk"), DiskSize);
         var invariants = new Invariants(Name, ctx.Figures, catalog.Releases);
         var launch = ctx.Launch("agent", ["--catalog", catalog.Dir], dataDir: Path.Combine(disk.Path, "data"));
-        var agent = await AgentUnderTest.StartAsync(launch);
+        var agent = await ctx.StartAgentAsync(launch);
         try
         {
             await ctx.CallAsync(agent, HttpMethod.Put, "api/v2/agent/configs", """{"stallTimeoutSecs":10,"downloadRetryCount":3,"deliveryRetryDelaySecs":1}""");
 
             // Full before the delivery starts: refused with 507, or accepted and ended in Error saying why.
             disk.Fill();
+            ctx.Figures.Fault();
             await Task.Delay(TimeSpan.FromSeconds(3));
             var (start, body) = await ctx.CallAsync(agent, HttpMethod.Post, $"api/v2/delivery/start/{before.Id}", documented: Full);
             Console.WriteLine($"  disk: full ({disk.Available} bytes free): start answered {start} {ReleaseStatus.Shorten(body)}");
@@ -70,6 +71,7 @@ public sealed class DiskFullScenario : IScenario
             }
 
             disk.Fill();
+            ctx.Figures.Fault();
             Console.WriteLine($"  disk: filled during the delivery ({origin.BytesServed(duringFiles[1].Name)} bytes of its second file served)");
             await CheckWhileFullAsync(ctx, agent, invariants, "filled during a delivery");
             await agent.KillAsync();
@@ -127,10 +129,15 @@ public sealed class DiskFullScenario : IScenario
     /// <summary>Once space is back the release is delivered: by itself (a delivery stopped by the full disk) or when started again.</summary>
     private async Task DeliveredAsync(ChaosContext ctx, AgentUnderTest agent, ChaosRelease release, string when)
     {
-        var resumed = await ReleaseStates.WaitForAsync(agent, release.Id, s => s.IsDelivered, TimeSpan.FromSeconds(20));
+        var resumed = await ReleaseStates.WaitForAsync(agent, release.Id, s => s.IsDelivered, TimeSpan.FromSeconds(30));
         if (resumed is null)
         {
             var state = await ReleaseStates.GetAsync(agent, release.Id);
+            if (state?.ErrMsg?.Contains("starts again by itself", StringComparison.Ordinal) == true)
+            {
+                ctx.Figures.Violation(Name, $"{when}: its errMsg says it starts again by itself once space is freed, but 30 s after space was freed it is {state}");
+            }
+
             Console.WriteLine($"  disk: {when}: not delivered by itself ({state?.ToString() ?? "not in delivery"}); starting it again");
             var (code, body) = await ctx.CallAsync(agent, HttpMethod.Post, $"api/v2/delivery/start/{release.Id}");
             if (code != 200)

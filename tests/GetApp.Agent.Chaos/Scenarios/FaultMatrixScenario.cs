@@ -148,7 +148,7 @@ public sealed class FaultMatrixScenario : IScenario
         Add("connection-refused", Outcome.Error, "cannot reach", ChaosCatalog.Http(refused, Signed(new Uri($"http://127.0.0.1:{refusedPort}/files/{refused.Name}"))) with { Origin = null }, () => 1);
 
         catalog.Write();
-        await using var agent = await AgentUnderTest.StartAsync(ctx.Launch("agent", ["--catalog", catalog.Dir]));
+        await using var agent = await ctx.StartAgentAsync(ctx.Launch("agent", ["--catalog", catalog.Dir]));
         var (status, body) = await ctx.CallAsync(agent, HttpMethod.Put, "api/v2/agent/configs",
             """{"maxParallelDeliveries":16,"stallTimeoutSecs":3,"downloadRetryCount":3,"deliveryRetryDelaySecs":1,"deliveryTimeoutMins":5}""");
         if (status != 200)

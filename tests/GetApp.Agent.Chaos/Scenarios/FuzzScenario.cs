@@ -39,7 +39,7 @@ public sealed class FuzzScenario : IScenario
         catalog.Write();
 
         var marks = Directory.CreateDirectory(ctx.PathOf("marks")).FullName;
-        await using var agent = await AgentUnderTest.StartAsync(
+        await using var agent = await ctx.StartAgentAsync(
             ctx.Launch("agent", ["--catalog", catalog.Dir], new Dictionary<string, string> { ["GETAPP_CHAOS_MARKS"] = marks }));
         var document = JsonNode.Parse(await agent.Client.GetStringAsync("api-docs/v2/openapi.json"))!;
         var operations = ApiOperation.From(document);

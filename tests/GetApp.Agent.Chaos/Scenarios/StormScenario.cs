@@ -68,7 +68,7 @@ public sealed class StormScenario : IScenario
 
         catalog.Write();
         var marks = Directory.CreateDirectory(ctx.PathOf("marks")).FullName;
-        await using var agent = await AgentUnderTest.StartAsync(
+        await using var agent = await ctx.StartAgentAsync(
             ctx.Launch("agent", ["--catalog", catalog.Dir], new Dictionary<string, string> { ["GETAPP_CHAOS_MARKS"] = marks }));
         var (status, body) = await ctx.CallAsync(agent, HttpMethod.Put, "api/v2/agent/configs",
             """{"maxParallelDeliveries":2,"stallTimeoutSecs":15,"downloadRetryCount":5,"deliveryRetryDelaySecs":1,"deployTimeoutSec":60}""");

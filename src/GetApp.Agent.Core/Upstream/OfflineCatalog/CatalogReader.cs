@@ -91,11 +91,19 @@ public static class CatalogReader
     }
 
     /// <summary>
-    /// The real path (every symbolic link followed) of an artifact whose url is relative to the catalog folder; the
-    /// reader has checked that it stays inside. What the downloader opens is this path, not the one written in the catalog.
+    /// The real path (every symbolic link followed) of an artifact whose url is relative to the catalog folder. What the
+    /// downloader opens is this path, not the one written in the catalog (and it refuses a file that no longer opens as
+    /// it). The reader checked the path when it read the catalog, but a link may have been swapped in since: it is
+    /// checked again here, so the path handed out never leads outside.
     /// </summary>
-    public static string ResolveLocalPath(string catalogDir, string relativeUrl) =>
-        RealPath.Resolve(Path.Join(RealRoot(catalogDir), Uri.UnescapeDataString(relativeUrl)));
+    public static string ResolveLocalPath(string catalogDir, string relativeUrl)
+    {
+        var root = RealRoot(catalogDir);
+        var path = RealPath.Resolve(Path.Join(root, Uri.UnescapeDataString(relativeUrl)));
+        return RealPath.IsInside(root, path)
+            ? path
+            : throw new InvalidCatalogException($"catalog {Path.Combine(root, FileName)}: url '{relativeUrl}' leads outside the catalog folder through a symbolic link");
+    }
 
     /// <summary>The catalog folder's own real path: it may be reached through a link (a mount point), and that is fine.</summary>
     private static string RealRoot(string catalogDir) => RealPath.Resolve(Path.GetFullPath(catalogDir));

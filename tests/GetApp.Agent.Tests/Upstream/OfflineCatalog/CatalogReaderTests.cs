@@ -258,4 +258,31 @@ public sealed class CatalogReaderTests : IDisposable
             Directory.Delete(linkedRoot);
         }
     }
+
+    [Theory]
+    [InlineData("files/swapped.bin")]
+    [InlineData("files/dir/inner.bin")]
+    public void ResolveLocalPath_LinkSwappedInAfterTheCatalogWasRead_IsRefusedNotResolvedOutside(string url)
+    {
+        // Found by the chaos suite (long form): prepare reads the catalog (the file was inside then), then resolves each
+        // artifact's path again; a link swapped in between led outside, and the file outside was delivered.
+        var outside = Directory.CreateTempSubdirectory("outside").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(outside, "swapped.bin"), "secret");
+            File.WriteAllText(Path.Combine(outside, "inner.bin"), "secret");
+            Directory.CreateDirectory(Path.Combine(_dir, "files"));
+            File.CreateSymbolicLink(Path.Combine(_dir, "files", "swapped.bin"), Path.Combine(outside, "swapped.bin"));
+            Directory.CreateSymbolicLink(Path.Combine(_dir, "files", "dir"), outside);
+
+            var e = Assert.Throws<InvalidCatalogException>(() => CatalogReader.ResolveLocalPath(_dir, url));
+
+            Assert.Contains($"url '{url}' leads outside the catalog folder through a symbolic link", e.Message);
+            Assert.DoesNotContain(outside, e.Message);
+        }
+        finally
+        {
+            Directory.Delete(outside, recursive: true);
+        }
+    }
 }
