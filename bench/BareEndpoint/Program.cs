@@ -13,7 +13,12 @@ var status = Load("status");
 var list = Load("list");
 var offering = Load("offering");
 
-var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "bare-endpoint" });
+// As the agent: appsettings.json is read once, not watched (watching it watches the working directory recursively).
+var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+{
+    ApplicationName = "bare-endpoint",
+    Args = ["--hostBuilder:reloadConfigOnChange=false"],
+});
 builder.WebHost.UseUrls(options.TryGetValue("urls", out var urls) ? urls : "http://127.0.0.1:5000");
 builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
 builder.Logging.ClearProviders();

@@ -13,8 +13,11 @@ public static class DeliveryClosure
         release.State is ReleaseState.Downloaded or ReleaseState.Deploy or ReleaseState.Installed or ReleaseState.Uninstalled;
 
     /// <summary>True while a delivery of the release is under way or about to be (<c>delivery</c> with Start or InProgress).</summary>
-    public static bool IsActive(ReleaseRecord release) =>
-        release.Position is { State: ReleaseState.Delivery, DeliveryStatus: DeliveryStatus.Start or DeliveryStatus.InProgress };
+    public static bool IsActive(ReleaseRecord release) => IsActive(release.Position);
+
+    /// <inheritdoc cref="IsActive(ReleaseRecord)"/>
+    public static bool IsActive(ReleasePosition position) =>
+        position is { State: ReleaseState.Delivery, DeliveryStatus: DeliveryStatus.Start or DeliveryStatus.InProgress };
 
     /// <summary>
     /// Every release the deliveries of <paramref name="roots"/> bring (the roots included): their dependencies, transitively,

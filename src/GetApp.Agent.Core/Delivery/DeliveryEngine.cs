@@ -106,8 +106,9 @@ public sealed partial class DeliveryEngine(
     /// <summary>Recovers after a restart (also after <c>kill -9</c>) before the API listens, then starts pushed releases.</summary>
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        var all = await releases.ListAsync(cancellationToken).ConfigureAwait(false);
-        var active = all.Where(DeliveryClosure.IsActive).ToList();
+        // Positions only (the read model's rows): a device of thousands of releases is scanned without a record for each.
+        var all = await releases.SnapshotAsync(cancellationToken).ConfigureAwait(false);
+        var active = all.Where(r => DeliveryClosure.IsActive(r.Position)).ToList();
         var dependencies = active.SelectMany(r => r.Dependencies).ToHashSet(StringComparer.Ordinal);
         foreach (var release in active.Where(r => !dependencies.Contains(r.CatalogId)))
         {
@@ -400,7 +401,7 @@ public sealed partial class DeliveryEngine(
         try
         {
             var autoTrigger = settings.Current.DeliveryAutoTrigger;
-            foreach (var release in await releases.ListAsync(cancellationToken).ConfigureAwait(false))
+            foreach (var release in await releases.SnapshotAsync(cancellationToken).ConfigureAwait(false))
             {
                 if (release.State is ReleaseState.Push || (autoTrigger && release.State is ReleaseState.Offering))
                 {

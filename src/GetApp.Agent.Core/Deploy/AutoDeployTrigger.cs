@@ -97,9 +97,9 @@ public sealed partial class AutoDeployTrigger : IDisposable
     /// </summary>
     public async Task ResumeAsync(CancellationToken cancellationToken)
     {
-        foreach (var release in await _releases.ListAsync(cancellationToken).ConfigureAwait(false))
+        foreach (var row in await _releases.SnapshotAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (release.State == ReleaseState.Downloaded && ReleaseInstallPlan.AutoDeploy(release))
+            if (row.State == ReleaseState.Downloaded && row.ToRecord() is var release && ReleaseInstallPlan.AutoDeploy(release))
             {
                 await DeployIfWantedAsync(release.CatalogId, cancellationToken).ConfigureAwait(false);
             }

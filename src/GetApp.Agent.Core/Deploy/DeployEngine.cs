@@ -367,9 +367,10 @@ public sealed partial class DeployEngine(
     /// </summary>
     public async Task RecoverAsync(CancellationToken cancellationToken)
     {
-        foreach (var release in await releases.ListAsync(cancellationToken).ConfigureAwait(false))
+        foreach (var row in await releases.SnapshotAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (release.State != ReleaseState.Deploy || !DependencyGraph.IsInstalling(release))
+            // Positions first: only a release left installing becomes a record (its JSON is read for its installer).
+            if (row.State != ReleaseState.Deploy || row.ToRecord() is not { } release || !DependencyGraph.IsInstalling(release))
             {
                 continue;
             }

@@ -21,6 +21,22 @@ public sealed class DeployRecordStore(AgentDatabase database, ReleaseStore relea
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? Read(reader) : null;
     }
 
+    /// <summary>The records whose details name an uninstall run (the agent's own, recovered at start).</summary>
+    public async Task<IReadOnlyList<DeployRecord>> ListWithUninstallRunAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {Columns} FROM deployments WHERE json_extract(details_json, '$.{DetailKeys.UninstallRunId}') IS NOT NULL;";
+        var list = new List<DeployRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(Read(reader));
+        }
+
+        return list;
+    }
+
     /// <summary>Raised after a record's message log or details were changed (not its lifecycle columns: those move with the release).</summary>
     public event Action<string>? Updated;
 

@@ -129,10 +129,11 @@ public sealed partial class ReleaseUninstaller(
     /// </summary>
     public async Task RecoverAsync(CancellationToken cancellationToken)
     {
-        foreach (var release in await releases.ListAsync(cancellationToken).ConfigureAwait(false))
+        // One read of the records that name an uninstall run, not one per installed release.
+        var snapshot = await releases.SnapshotAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var record in await records.ListWithUninstallRunAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (release.State is not (ReleaseState.Installed or ReleaseState.Uninstalled)
-                || await records.FindAsync(release.CatalogId, cancellationToken).ConfigureAwait(false) is not { UninstallRunId: { } runId } record)
+            if (snapshot.Find(record.CatalogId) is not { State: ReleaseState.Installed or ReleaseState.Uninstalled } release || record.UninstallRunId is not { } runId)
             {
                 continue;
             }

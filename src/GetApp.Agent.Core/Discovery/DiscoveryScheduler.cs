@@ -1,3 +1,4 @@
+using GetApp.Agent.Core.Hosting;
 using GetApp.Agent.Core.Settings;
 using GetApp.Agent.Core.Upstream;
 using Microsoft.Extensions.Hosting;
@@ -10,7 +11,13 @@ namespace GetApp.Agent.Core.Discovery;
 /// re-plans the next run at once). A failed discovery is retried sooner, with backoff from
 /// <see cref="RetryMin"/> up to <see cref="RetryMax"/> (or the interval, if shorter), so an unreachable or refusing server is neither hammered nor forgotten.
 /// </summary>
-public sealed partial class DiscoveryScheduler(DiscoveryService discovery, LiveSettings settings, TimeProvider timeProvider, ILogger<DiscoveryScheduler> logger) : BackgroundService
+/// <remarks>
+/// The first run waits until the host has started (<paramref name="lifetime"/>): reading a catalog of thousands of
+/// releases then never competes with the start for the CPU, and the API answers first.
+/// </remarks>
+public sealed partial class DiscoveryScheduler(
+    DiscoveryService discovery, LiveSettings settings, TimeProvider timeProvider, ILogger<DiscoveryScheduler> logger, IHostApplicationLifetime? lifetime = null)
+    : BackgroundService
 {
     public static readonly TimeSpan RetryMin = TimeSpan.FromSeconds(10);
 
@@ -19,6 +26,11 @@ public sealed partial class DiscoveryScheduler(DiscoveryService discovery, LiveS
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!await StartedAsync(stoppingToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -49,6 +61,10 @@ public sealed partial class DiscoveryScheduler(DiscoveryService discovery, LiveS
             }
         }
     }
+
+    /// <summary>Waits until the host has started (at once without a host); false when the agent stops first.</summary>
+    private Task<bool> StartedAsync(CancellationToken stoppingToken) =>
+        lifetime is null ? Task.FromResult(true) : HostStarted.WaitAsync(lifetime, stoppingToken);
 
     /// <summary>Waits until the next run is due; returns false when the agent stops.</summary>
     private async Task<bool> WaitAsync(int failures, CancellationToken stoppingToken)

@@ -28,7 +28,13 @@ public sealed partial class EventDispatcher
 
         if (Interlocked.Exchange(ref _offeringDirty, 0) == 1)
         {
-            _hub.Publish(EventStreams.Offering, await _payloads.OfferingAsync(cancellationToken).ConfigureAwait(false), "");
+            // A periodic discovery that changed nothing offered publishes nothing (the offering of a large catalog is large).
+            var offering = await _payloads.OfferingAsync(cancellationToken).ConfigureAwait(false);
+            if (_lastOffering is null || !offering.AsSpan().SequenceEqual(_lastOffering))
+            {
+                _lastOffering = offering;
+                _hub.Publish(EventStreams.Offering, offering, "");
+            }
         }
 
         if (Volatile.Read(ref _summaryDirty) == 1)

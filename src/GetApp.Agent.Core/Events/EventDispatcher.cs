@@ -35,6 +35,7 @@ public sealed partial class EventDispatcher : BackgroundService
     private readonly Dictionary<string, ReleaseRecord> _running = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (double? Progress, long? Eta, long At)> _lastProgress = new(StringComparer.Ordinal);
     private byte[]? _lastSummary;
+    private byte[]? _lastOffering;
     private long _lastSummaryAt;
     private int _offeringDirty;
     private int _summaryDirty = 1;

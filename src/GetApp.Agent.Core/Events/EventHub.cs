@@ -26,7 +26,7 @@ public sealed partial class EventHub : IDisposable
     private readonly Lock _gate = new();
     private readonly AgentEvent[] _ring;
     private readonly List<EventSubscription> _clients = [];
-    private readonly Dictionary<EventStreams, SortedDictionary<string, byte[]>> _latest = new()
+    private readonly Dictionary<EventStreams, SortedDictionary<string, Latest>> _latest = new()
     {
         [EventStreams.Agent] = new(StringComparer.Ordinal),
         [EventStreams.Offering] = new(StringComparer.Ordinal),
@@ -138,6 +138,24 @@ public sealed partial class EventHub : IDisposable
     }
 
     /// <summary>
+    /// Sets the latest state of a key, rendered only when a snapshot with it is written, and each time (the state found at
+    /// start, until the key's first event replaces it): a device's thousands of releases are neither rendered nor held
+    /// twice for the event streams. <paramref name="render"/> gives the state as it was when primed, or a later one that
+    /// an event about to be published repeats (never one that no event will follow).
+    /// </summary>
+    public void Prime(EventStreams stream, string key, EventRenderer render)
+    {
+        ArgumentNullException.ThrowIfNull(render);
+        lock (_gate)
+        {
+            if (_latest.TryGetValue(stream, out var latest))
+            {
+                latest[key] = new Latest(null, render);
+            }
+        }
+    }
+
+    /// <summary>
     /// Registers a client. With a known <paramref name="lastEventId"/> the subscription carries what the client missed
     /// (<see cref="EventSubscription.Replay"/>); without one, or when it is too old or from before a restart, it carries a
     /// snapshot of the current state instead (<see cref="EventSubscription.Snapshot"/>). Either way nothing published
@@ -206,15 +224,19 @@ public sealed partial class EventHub : IDisposable
             }
 
             events.Add(new AgentEvent(0, stream, ResetOf(stream), AgentEventKind.Reset));
-            IEnumerable<byte[]> payloads = stream switch
+            if (stream == EventStreams.Notifications)
             {
-                EventStreams.Notifications => _recentNotifications,
-                _ when _latest.TryGetValue(stream, out var latest) => latest.Values,
-                _ => [],
-            };
-            foreach (var data in payloads)
+                foreach (var data in _recentNotifications)
+                {
+                    events.Add(new AgentEvent(0, stream, data));
+                }
+            }
+            else if (_latest.TryGetValue(stream, out var latest))
             {
-                events.Add(new AgentEvent(0, stream, data));
+                foreach (var state in latest.Values)
+                {
+                    events.Add(state.Render is { } render ? new AgentEvent(stream, render) : new AgentEvent(0, stream, state.Data!));
+                }
             }
         }
 
@@ -239,7 +261,7 @@ public sealed partial class EventHub : IDisposable
             }
             else
             {
-                latest[key] = data;
+                latest[key] = new Latest(data, null);
             }
         }
     }
@@ -290,6 +312,9 @@ public sealed partial class EventHub : IDisposable
     }
 
     public void Dispose() => _pingTimer.Dispose();
+
+    /// <summary>A key's latest state: its payload, or how to render it (primed at start).</summary>
+    private readonly record struct Latest(byte[]? Data, EventRenderer? Render);
 
     [LoggerMessage(EventId = 5000, Level = LogLevel.Information, Message = "An event stream client ({Streams}) was dropped: {Reason}")]
     private partial void LogDropped(string streams, string reason);

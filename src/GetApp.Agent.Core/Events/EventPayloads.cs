@@ -3,6 +3,7 @@ using GetApp.Agent.Core.Contracts;
 using GetApp.Agent.Core.Deploy;
 using GetApp.Agent.Core.Health;
 using GetApp.Agent.Core.Releases;
+using GetApp.Agent.Core.Storage;
 
 namespace GetApp.Agent.Core.Events;
 
@@ -24,8 +25,46 @@ public sealed class EventPayloads(ReleaseService releases, DeployView deployView
     public async Task<byte[]> DeployAsync(ReleaseRecord release, CancellationToken cancellationToken) =>
         JsonSerializer.SerializeToUtf8Bytes(await deployView.DescribeAsync(release, cancellationToken).ConfigureAwait(false), AgentJson.Context.DeployDto);
 
+    /// <summary>The offering as <c>GET /api/v2/device/offering</c> answers it, from the offers' JSON the read model holds.</summary>
     public async Task<byte[]> OfferingAsync(CancellationToken cancellationToken) =>
-        JsonSerializer.SerializeToUtf8Bytes(OfferingList.Of(await releases.ListAsync(cancellationToken).ConfigureAwait(false)), AgentJson.Context.IReadOnlyListOfferingItemDto);
+        OfferingOf(await releases.SnapshotAsync(cancellationToken).ConfigureAwait(false));
+
+    /// <summary>
+    /// The JSON array of every offer's item, as the serializer writes the list (no DTO built, no release parsed): the
+    /// offering of a catalog of thousands is one copy of bytes each offer's row renders once.
+    /// </summary>
+    public static byte[] OfferingOf(ReleaseSnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        var offers = new List<ReadOnlyMemory<byte>>();
+        var length = 2;
+        foreach (var row in snapshot)
+        {
+            if (!row.IsOnDevice)
+            {
+                var item = row.OfferingJson();
+                length += item.Length + (offers.Count > 0 ? 1 : 0);
+                offers.Add(item);
+            }
+        }
+
+        var json = new byte[length];
+        json[0] = (byte)'[';
+        var at = 1;
+        for (var i = 0; i < offers.Count; i++)
+        {
+            if (i > 0)
+            {
+                json[at++] = (byte)',';
+            }
+
+            offers[i].Span.CopyTo(json.AsSpan(at));
+            at += offers[i].Length;
+        }
+
+        json[at] = (byte)']';
+        return json;
+    }
 
     public async Task<byte[]> SummaryAsync(CancellationToken cancellationToken) =>
         JsonSerializer.SerializeToUtf8Bytes(await summary.BuildAsync(cancellationToken).ConfigureAwait(false), EventsJson.Context.AgentSummary);
@@ -34,26 +73,41 @@ public sealed class EventPayloads(ReleaseService releases, DeployView deployView
 
     /// <summary>
     /// Gives the hub the state found at start (every release on the device, every deploy record, the offering, the
-    /// summary), so the first clients' snapshots are complete before anything has moved.
+    /// summary), so the first clients' snapshots are complete before anything has moved. The releases' states are
+    /// rendered only when a client's snapshot is written, from the read model's rows as they were at start (the status
+    /// JSON those rows render anyway for the API): a device of thousands of releases starts as fast, and as small, as
+    /// one of a few.
     /// </summary>
     public async Task PrimeAsync(EventHub hub, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(hub);
-        var all = await releases.ListAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var release in all)
+        var snapshot = await releases.SnapshotAsync(cancellationToken).ConfigureAwait(false);
+        var offers = false;
+        foreach (var row in snapshot)
         {
-            if (IsOnDevice(release))
+            if (!row.IsOnDevice)
             {
-                hub.Prime(EventStreams.Delivery, release.CatalogId, Delivery(StatusOf(release, releases.Progress.Get(release.CatalogId))));
+                offers = true;
+                continue;
             }
 
-            if (IsInDeploy(release))
+            var live = releases.Progress.Get(row.CatalogId);
+            hub.Prime(EventStreams.Delivery, row.CatalogId, _ => ValueTask.FromResult(row.StatusJson(live)));
+            if (row.State is ReleaseState.Deploy or ReleaseState.Installed or ReleaseState.Uninstalled)
             {
-                hub.Prime(EventStreams.Deploy, release.CatalogId, await DeployAsync(release, cancellationToken).ConfigureAwait(false));
+                hub.Prime(EventStreams.Deploy, row.CatalogId, async ct => await DeployAsync(row.ToRecord(), ct).ConfigureAwait(false));
             }
         }
 
-        hub.Prime(EventStreams.Offering, "", JsonSerializer.SerializeToUtf8Bytes(OfferingList.Of(all), AgentJson.Context.IReadOnlyListOfferingItemDto));
+        if (offers)
+        {
+            hub.Prime(EventStreams.Offering, "", _ => ValueTask.FromResult<ReadOnlyMemory<byte>>(OfferingOf(snapshot)));
+        }
+        else
+        {
+            hub.Prime(EventStreams.Offering, "", "[]"u8.ToArray());
+        }
+
         hub.Prime(EventStreams.Agent, "", await SummaryAsync(cancellationToken).ConfigureAwait(false));
     }
 }

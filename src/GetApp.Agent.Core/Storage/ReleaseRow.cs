@@ -14,6 +14,28 @@ public sealed class ReleaseRow
     private readonly byte[]? _hierarchyJson;
     private ReleaseView? _view;
 
+    /// <summary>A row as the table holds it (text as SQLite gives it back, edges in catalog id order): nothing to convert.</summary>
+    internal ReleaseRow(string catalogId, byte[] releaseJson, byte[] artifactsJson, byte[]? hierarchyJson, ReleasePosition position,
+        bool isPush, bool offered, IReadOnlyList<string> dependencies, double? progress, long? eta, string? errMsg, int? downloadDuration,
+        string? artsDirPath, DateTimeOffset discoveredAt, DateTimeOffset updatedAt)
+    {
+        CatalogId = catalogId;
+        Position = position;
+        IsPush = isPush;
+        Offered = offered;
+        Dependencies = dependencies;
+        Progress = progress;
+        Eta = eta;
+        ErrMsg = errMsg;
+        DownloadDuration = downloadDuration;
+        ArtsDirPath = artsDirPath;
+        DiscoveredAt = discoveredAt;
+        UpdatedAt = updatedAt;
+        _releaseJson = releaseJson;
+        _artifactsJson = artifactsJson;
+        _hierarchyJson = hierarchyJson;
+    }
+
     internal ReleaseRow(ReleaseRecord record)
     {
         CatalogId = record.CatalogId;

@@ -12,26 +12,15 @@ internal static class ReleaseRows
         "catalog_id, release_json, artifacts_json, hierarchy_json, is_push, offered, state, delivery_state, delivery_status, " +
         "deploy_status, progress, eta, err_msg, download_duration, arts_dir_path, discovered_at, updated_at";
 
-    private static readonly Dictionary<string, ReleaseState> States = Enum.GetValues<ReleaseState>().ToDictionary(Wire.Of, s => s, StringComparer.Ordinal);
-    private static readonly Dictionary<string, DeliveryState> DeliveryStates = Enum.GetValues<DeliveryState>().ToDictionary(s => Wire.Of(s), s => s, StringComparer.Ordinal);
-    private static readonly Dictionary<string, DeliveryStatus> DeliveryStatuses = Enum.GetValues<DeliveryStatus>().ToDictionary(s => s.ToString(), s => s, StringComparer.Ordinal);
-    private static readonly Dictionary<string, DeploymentStatus> DeployStatuses = Enum.GetValues<DeploymentStatus>().ToDictionary(s => s.ToString(), s => s, StringComparer.Ordinal);
-
+    /// <summary>
+    /// Every row, in catalog id order. Read with SQLite's own column accessors, straight into rows: every start reads
+    /// them all before the API answers, and per-column reader objects and intermediate records would cost more than
+    /// SQLite does. Runs on <paramref name="connection"/>, so inside its transaction when it has one.
+    /// </summary>
     public static async Task<List<ReleaseRow>> ReadAllAsync(SqliteConnection connection, SqliteTransaction? transaction, CancellationToken cancellationToken)
     {
         var dependencies = await ReadAllDependenciesAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = $"SELECT {Columns} FROM releases ORDER BY catalog_id;";
-        var rows = new List<ReleaseRow>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            var id = reader.GetString(0);
-            rows.Add(new ReleaseRow(Read(reader, id, dependencies.TryGetValue(id, out var deps) ? deps : [])));
-        }
-
-        return rows;
+        return RowReader.ReadAll(connection, $"SELECT {Columns} FROM releases ORDER BY catalog_id;", dependencies, cancellationToken);
     }
 
     public static async Task SaveAsync(SqliteConnection connection, SqliteTransaction transaction, ReleaseRow release, CancellationToken cancellationToken)
@@ -90,33 +79,6 @@ internal static class ReleaseRows
         command.Parameters.AddWithValue("$id", catalogId);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
-
-    private static ReleaseRecord Read(SqliteDataReader r, string catalogId, IReadOnlyList<string> dependencies) =>
-        new(catalogId, Utf8(r, 1)!, Utf8(r, 2)!, Utf8(r, 3),
-            new ReleasePosition(
-                States[r.GetString(6)],
-                r.IsDBNull(7) ? null : DeliveryStates[r.GetString(7)],
-                r.IsDBNull(8) ? null : DeliveryStatuses[r.GetString(8)],
-                r.IsDBNull(9) ? null : DeployStatuses[r.GetString(9)]),
-            Date(r.GetString(15)),
-            Date(r.GetString(16)))
-        {
-            IsPush = r.GetBoolean(4),
-            Offered = r.GetBoolean(5),
-            Progress = r.IsDBNull(10) ? null : r.GetDouble(10),
-            Eta = r.IsDBNull(11) ? null : r.GetInt64(11),
-            ErrMsg = r.IsDBNull(12) ? null : r.GetString(12),
-            DownloadDuration = r.IsDBNull(13) ? null : r.GetInt32(13),
-            ArtsDirPath = r.IsDBNull(14) ? null : r.GetString(14),
-            Dependencies = dependencies,
-        };
-
-    // Stored with "O"; its exact parse is the fast path (thousands of rows are read at start).
-    private static DateTimeOffset Date(string text) =>
-        DateTimeOffset.TryParseExact(text, "O", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date) ? date : DateTimeOffset.Parse(text, CultureInfo.InvariantCulture);
-
-    // A TEXT column's bytes as SQLite holds them (UTF-8), without a detour through a .NET string.
-    private static byte[]? Utf8(SqliteDataReader r, int ordinal) => r.IsDBNull(ordinal) ? null : r.GetFieldValue<byte[]>(ordinal);
 
     private static async Task<Dictionary<string, List<string>>> ReadAllDependenciesAsync(SqliteConnection connection, SqliteTransaction? transaction, CancellationToken cancellationToken)
     {

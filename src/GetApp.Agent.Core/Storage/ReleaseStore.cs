@@ -184,6 +184,7 @@ public sealed class ReleaseStore(AgentDatabase database, IEnumerable<IReleaseWri
         }
 
         await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        using var noGc = await BulkLoad.StartAsync(connection, cancellationToken).ConfigureAwait(false);
         var snapshot = ReleaseSnapshot.Of(await ReleaseRows.ReadAllAsync(connection, null, cancellationToken).ConfigureAwait(false));
         _snapshot = snapshot;
         return snapshot;

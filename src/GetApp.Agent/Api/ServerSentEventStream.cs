@@ -19,6 +19,7 @@ internal sealed partial class ServerSentEventStream(HttpContext context, EventHu
 {
     private static readonly byte[] PingFrame = ": ping\n\n"u8.ToArray();
     private static readonly byte[] RetryFrame = "retry: 3000\n\n"u8.ToArray();
+    private const int FlushBytes = 64 * 1024;
 
     /// <param name="named">True on the combined endpoint: data events carry their stream's name (<c>event: delivery</c>).
     /// A single stream's data events are unnamed (<c>message</c>), so an <c>EventSource.onmessage</c> client receives them.</param>
@@ -44,17 +45,22 @@ internal sealed partial class ServerSentEventStream(HttpContext context, EventHu
             writer.Write(RetryFrame);
             if (client.Replay is { } replay)
             {
+                var unflushed = 0;
                 foreach (var e in replay)
                 {
                     Write(writer, e, named, hub.IdOf(e.Sequence));
+                    unflushed = await FlushIfFullAsync(writer, unflushed + e.Data.Length, stall, client).ConfigureAwait(false);
                 }
             }
             else if (client.Snapshot is { } snapshot)
             {
+                var unflushed = 0;
                 for (var i = 0; i < snapshot.Count; i++)
                 {
                     // Only the last entry carries an id: a client cut off in the middle of a snapshot gets a whole one again.
-                    Write(writer, snapshot[i], named, i == snapshot.Count - 1 ? hub.IdOf(client.Position) : null);
+                    var data = await snapshot[i].ReadDataAsync(stop.Token).ConfigureAwait(false);
+                    Write(writer, snapshot[i], data.Span, named, i == snapshot.Count - 1 ? hub.IdOf(client.Position) : null);
+                    unflushed = await FlushIfFullAsync(writer, unflushed + data.Length, stall, client).ConfigureAwait(false);
                 }
             }
 
@@ -87,6 +93,21 @@ internal sealed partial class ServerSentEventStream(HttpContext context, EventHu
             LogClosing(logger, context.Connection.RemoteIpAddress?.ToString() ?? "?", reason);
             context.Abort(); // its socket may be full: don't wait for it to drain
         }
+    }
+
+    /// <summary>
+    /// A snapshot of thousands of releases goes out in pieces of about <see cref="FlushBytes"/> (payload bytes counted):
+    /// what a client is sent is never held whole. Returns the bytes still unflushed.
+    /// </summary>
+    private async ValueTask<int> FlushIfFullAsync(PipeWriter writer, int unflushed, CancellationTokenSource stall, EventSubscription client)
+    {
+        if (unflushed < FlushBytes)
+        {
+            return unflushed;
+        }
+
+        await FlushAsync(writer, stall, client).ConfigureAwait(false);
+        return 0;
     }
 
     private async Task FlushAsync(PipeWriter writer, CancellationTokenSource stall, EventSubscription client)
@@ -137,7 +158,9 @@ internal sealed partial class ServerSentEventStream(HttpContext context, EventHu
         }
     }
 
-    internal static void Write(PipeWriter writer, AgentEvent e, bool named, string? id)
+    internal static void Write(PipeWriter writer, AgentEvent e, bool named, string? id) => Write(writer, e, e.Data, named, id);
+
+    private static void Write(PipeWriter writer, AgentEvent e, ReadOnlySpan<byte> data, bool named, string? id)
     {
         if (e.IsPing)
         {
@@ -164,7 +187,7 @@ internal sealed partial class ServerSentEventStream(HttpContext context, EventHu
         }
 
         writer.Write("data: "u8);
-        writer.Write(e.Data);
+        writer.Write(data);
         writer.Write("\n\n"u8);
     }
 

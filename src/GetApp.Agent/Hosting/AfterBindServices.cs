@@ -59,8 +59,11 @@ internal sealed partial class AfterBindServices(
             AgentHost.OnBound(services, [.. server.Features.Get<IServerAddressesFeature>()?.Addresses ?? []]);
             foreach (var service in services.GetKeyedServices<IHostedService>(Key))
             {
+                var began = timeProvider.GetTimestamp();
                 await service.StartAsync(cancellationToken).ConfigureAwait(false);
                 _started.Add(service);
+                // Requests wait for these starts: how long each took is worth seeing (--log-level debug).
+                LogServiceStarted(service.GetType().Name, timeProvider.GetElapsedTime(began).TotalMilliseconds);
                 if (service is BackgroundService { ExecuteTask: { } running })
                 {
                     _ = WatchAsync(service, running);
@@ -127,6 +130,9 @@ internal sealed partial class AfterBindServices(
 
         return Task.CompletedTask;
     }
+
+    [LoggerMessage(EventId = 1300, Level = LogLevel.Debug, Message = "{Service} started in {Milliseconds:0.0} ms")]
+    private partial void LogServiceStarted(string service, double milliseconds);
 
     [LoggerMessage(EventId = 1402, Level = LogLevel.Information, Message = "GetApp agent stopped after {Uptime}")]
     private partial void LogStopped(string uptime);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using GetApp.Agent.Api;
 using GetApp.Agent.Core.Contracts;
@@ -94,10 +95,13 @@ internal static partial class AgentHost
             LogStartupWarning(logger, warning);
         }
 
+        var began = Stopwatch.GetTimestamp();
         app.Services.GetRequiredService<DataDirectory>().Open();
         await app.Services.GetRequiredService<SchemaMigrator>().MigrateAsync(cancellationToken).ConfigureAwait(false);
+        var migrated = Stopwatch.GetTimestamp();
         // The read model every release read is served from, loaded before anything can ask.
-        await app.Services.GetRequiredService<ReleaseStore>().LoadAsync(cancellationToken).ConfigureAwait(false);
+        var releases = await app.Services.GetRequiredService<ReleaseStore>().LoadAsync(cancellationToken).ConfigureAwait(false);
+        LogReadModelLoaded(logger, releases.Count, Stopwatch.GetElapsedTime(migrated).TotalMilliseconds, Stopwatch.GetElapsedTime(began, migrated).TotalMilliseconds);
         await app.Services.GetRequiredService<Core.Settings.LiveSettings>().LoadAsync(cancellationToken).ConfigureAwait(false);
         // A configured cosign key that cannot be used stops the agent here, with one clear line rather than a host stack trace.
         app.Services.GetRequiredService<Core.Delivery.CosignVerifier>();
@@ -155,6 +159,9 @@ internal static partial class AgentHost
     internal static bool BindsOnlyToLoopback(AgentOptions options) => options.Urls.All(url =>
         Uri.TryCreate(url.Replace("://+", "://0.0.0.0", StringComparison.Ordinal).Replace("://*", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri)
         && (uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip))));
+
+    [LoggerMessage(EventId = 1301, Level = LogLevel.Debug, Message = "{Count} release(s) read into memory in {Milliseconds:0.0} ms (data dir opened and migrated in {OpenMilliseconds:0.0} ms)")]
+    private static partial void LogReadModelLoaded(ILogger logger, int count, double milliseconds, double openMilliseconds);
 
     [LoggerMessage(EventId = 1400, Level = LogLevel.Warning, Message = "{Warning}")]
     private static partial void LogStartupWarning(ILogger logger, string warning);

@@ -38,7 +38,8 @@ public sealed class EventClientsMemoryTests(ITestOutputHelper output)
         var threadsBefore = Threads(agent.Pid);
         var clients = await ConnectAsync(http, Clients);
         await WaitUntilAsync(async () => Connected(await http.GetStringAsync("/metrics")) >= Clients);
-        // One change goes to every client while they are connected.
+        // One change goes to every client while they are connected (the offering is published when it changes).
+        catalog.Add("21.app-21@1.0.21", files: new Dictionary<string, byte[]> { ["app.bin"] = new byte[100] }).Write();
         await http.PostAsync("/api/v2/triggers/discover-component", null);
         await Task.WhenAll(clients.Select(c => c.WaitForAsync(e => e.Event == "offering"))); // after its snapshot: the live one
         await Task.Delay(TimeSpan.FromSeconds(2));

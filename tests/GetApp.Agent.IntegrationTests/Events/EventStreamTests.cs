@@ -48,6 +48,30 @@ public sealed class EventStreamTests
     }
 
     [Fact]
+    public async Task OfferingStream_DiscoveryThatChangesNothing_SendsNothing()
+    {
+        using var catalog = new TestCatalog();
+        catalog.Add(App).Add(Other).Write();
+        await using var agent = await TestAgent.StartAsync(catalog.Path);
+        await agent.Get<Core.Discovery.DiscoveryService>().DiscoverAsync(CancellationToken.None);
+        await using var stream = await SseClient.ConnectAsync(agent.Client, "/api/v2/events/offering");
+        await stream.WaitForAsync(e => e.Id is not null);
+        await stream.DrainAsync(TimeSpan.FromMilliseconds(500));
+        var before = stream.Events.Count;
+
+        // A periodic discovery of an unchanged catalog (of thousands, perhaps) sends every client nothing.
+        (await agent.Client.PostAsync("/api/v2/triggers/discover-component", null)).EnsureSuccessStatusCode();
+        await stream.DrainAsync(TimeSpan.FromSeconds(1));
+        Assert.Equal(before, stream.Events.Count);
+
+        catalog.Add("9.third@1.0.0").Write();
+        (await agent.Client.PostAsync("/api/v2/triggers/discover-component", null)).EnsureSuccessStatusCode();
+        var changed = await stream.NextEventAsync();
+        Assert.Equal(3, changed.Json.GetArrayLength());
+        Assert.Empty(stream.Violations);
+    }
+
+    [Fact]
     public async Task DeliveryStream_EveryMoveAndProgressStep_IsTheStatusDtoOfTheSeedEndpoint()
     {
         await using var s = await DeliveryScenario.CreateAsync();

@@ -68,6 +68,38 @@ public sealed class DiscoverySchedulerTests : IAsyncLifetime
         await WaitForCallsAsync(3);
     }
 
+    [Fact]
+    public async Task Scheduler_HostNotStartedYet_FirstDiscoveryWaitsForIt()
+    {
+        var lifetime = new Lifetime();
+        var database = new AgentDatabase(_dir);
+        var discovery = new DiscoveryService(_upstream, new ReleaseStore(database, []), _time, NullLogger<DiscoveryService>.Instance);
+        using var scheduler = new DiscoveryScheduler(discovery, _settings, _time, NullLogger<DiscoveryScheduler>.Instance, lifetime);
+
+        await scheduler.StartAsync(CancellationToken.None);
+        await Task.Delay(300);
+        Assert.Equal(0, _upstream.Calls);
+
+        lifetime.Start();
+        await _upstream.WaitForCallsAsync(1);
+        await scheduler.StopAsync(CancellationToken.None);
+    }
+
+    private sealed class Lifetime : Microsoft.Extensions.Hosting.IHostApplicationLifetime
+    {
+        private readonly CancellationTokenSource _started = new();
+
+        public CancellationToken ApplicationStarted => _started.Token;
+        public CancellationToken ApplicationStopping => CancellationToken.None;
+        public CancellationToken ApplicationStopped => CancellationToken.None;
+
+        public void Start() => _started.Cancel();
+
+        public void StopApplication()
+        {
+        }
+    }
+
     /// <summary>Waits for the discoveries, then until the scheduler has armed its next timer (so time can move on).</summary>
     private async Task WaitForCallsAsync(int count)
     {

@@ -27,6 +27,33 @@ public sealed class EventHubTests : IDisposable
     }
 
     [Fact]
+    public async Task Prime_WithARenderer_RenderedOnlyWhenASnapshotIsWritten_UntilAnEventReplacesIt()
+    {
+        var hub = Hub();
+        var renders = 0;
+        hub.Prime(EventStreams.Delivery, "a", _ =>
+        {
+            renders++;
+            return ValueTask.FromResult<ReadOnlyMemory<byte>>(Data("a-at-start"));
+        });
+        Assert.Equal(0, renders);
+
+        using (var first = hub.Subscribe(EventStreams.Delivery, null))
+        {
+            Assert.Equal(0, renders); // subscribing (under the hub's lock) renders nothing
+            var entry = first.Snapshot![1];
+            Assert.Equal("a-at-start", Encoding.UTF8.GetString((await entry.ReadDataAsync(CancellationToken.None)).Span));
+            Assert.Equal(1, renders);
+        }
+
+        hub.Publish(EventStreams.Delivery, Data("a-moved"), "a");
+        using var second = hub.Subscribe(EventStreams.Delivery, null);
+
+        Assert.Equal("a-moved", Encoding.UTF8.GetString((await second.Snapshot![1].ReadDataAsync(CancellationToken.None)).Span));
+        Assert.Equal(1, renders);
+    }
+
+    [Fact]
     public void Subscribe_WithAKnownId_ReplaysWhatFollowedIt_OnlyOfItsStreams()
     {
         var hub = Hub();
