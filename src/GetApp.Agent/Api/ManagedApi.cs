@@ -202,7 +202,7 @@ internal static partial class ManagedApi
             var writer = response.BodyWriter;
             writer.Write(await dispatcher.HelloFrameAsync(child, aborted).ConfigureAwait(false));
             await FlushAsync(writer, options, stall).ConfigureAwait(false);
-            await dispatcher.DispatchAsync(deviceId, aborted).ConfigureAwait(false);
+            await dispatcher.DispatchAsync(deviceId, aborted, child).ConfigureAwait(false);
             while (await channel.Frames.WaitToReadAsync(stop.Token).ConfigureAwait(false))
             {
                 while (channel.Frames.TryRead(out var frame))
