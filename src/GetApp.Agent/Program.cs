@@ -1,3 +1,3 @@
 using GetApp.Agent.CommandLine;
 
-return await AgentCommandLine.Create().Parse(args).InvokeAsync().ConfigureAwait(false);
+return await AgentCommandLine.Create().Parse(args).InvokeAsync(AgentCommandLine.Invocation).ConfigureAwait(false);

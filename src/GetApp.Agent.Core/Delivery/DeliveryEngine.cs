@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using GetApp.Agent.Core.Deploy;
 using GetApp.Agent.Core.Discovery;
 using GetApp.Agent.Core.Hosting;
 using GetApp.Agent.Core.Releases;
@@ -28,6 +29,7 @@ public sealed partial class DeliveryEngine(
     DiscoveryService discovery,
     DiskSpace space,
     DeliveryTelemetry telemetry,
+    ReleaseGraphLock graphLock,
     ILogger<DeliveryEngine> logger) : BackgroundService
 {
     private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(30);
@@ -73,10 +75,20 @@ public sealed partial class DeliveryEngine(
     public Task<MoveResult> CancelDeliveryAsync(string catalogId, CancellationToken cancellationToken) =>
         UnderControlAsync(() => StopDeliveryAsync(catalogId, ReleaseAction.CancelDelivery, DeliveryStopReason.Cancel, cancellationToken), cancellationToken);
 
-    /// <summary><c>downloaded</c>/<c>uninstalled</c> → <c>deleted</c>; its artifacts folder is removed.</summary>
+    /// <summary>
+    /// <c>downloaded</c>/<c>uninstalled</c> → <c>deleted</c>; its artifacts folder is removed. Refused (409) while an
+    /// install that needs it (directly or not) is under way: its files are in use.
+    /// </summary>
     public Task<MoveResult> DeleteDeliveryAsync(string catalogId, CancellationToken cancellationToken) =>
         UnderControlAsync(async () =>
         {
+            using var held = await graphLock.EnterAsync(cancellationToken).ConfigureAwait(false);
+            var all = await DependencyGraph.ByIdAsync(releases, cancellationToken).ConfigureAwait(false);
+            if (all.TryGetValue(catalogId, out var release) && DependencyGraph.InstallingWith(catalogId, all) is { } root)
+            {
+                return MoveResult.NotAllowed(release, $"release '{catalogId}' is needed by '{root}', which is being installed; delete it once that install has ended");
+            }
+
             var result = await releases.MoveAsync(catalogId, ReleaseAction.DeleteDelivery, null, cancellationToken).ConfigureAwait(false);
             if (result.Succeeded)
             {

@@ -260,12 +260,14 @@ public sealed partial class DeliveryRunner(
             var started = timeProvider.GetTimestamp();
             var names = ArtifactFiles.Plan(artifacts.Select(a => a.Spec).ToList());
             var partialDir = PartialDirOf(catalogId);
+            var artsDir = dataDirectory.ArtifactsDirOf(catalogId);
             var results = new List<(PreparedArtifact Artifact, string Partial, DownloadOutcome Outcome, string? Problem, DeliveryFailureReason Reason)>();
             var current = artifacts.ToList();
             for (var i = 0; i < current.Count; i++)
             {
                 var fileName = names[current[i].Spec.ItemKey];
                 var partial = Path.Combine(partialDir, fileName + ".part");
+                TakeBackMovedFile(Path.Combine(artsDir, fileName), partial, current[i].Spec.Size);
                 var (artifact, outcome) = await DownloadWithRetriesAsync(catalogId, current[i], fileName, partial, progress, cancellationToken).ConfigureAwait(false);
                 var (problem, signatureProblem) = Verify(artifact, outcome);
                 if (signatureProblem is not null && !string.IsNullOrWhiteSpace(artifact.Spec.Signature))
@@ -296,7 +298,6 @@ public sealed partial class DeliveryRunner(
                 }
             }
 
-            var artsDir = dataDirectory.ArtifactsDirOf(catalogId);
             Directory.CreateDirectory(artsDir);
             foreach (var (artifact, partial, _, _, _) in results)
             {
@@ -326,6 +327,24 @@ public sealed partial class DeliveryRunner(
         {
             gate.Release();
         }
+    }
+
+    /// <summary>
+    /// A <c>kill -9</c> (or power cut) while the validated files were being moved into artsDirPath leaves some of them
+    /// there and the release still in delivery. Such a file, whole (the expected size) and without a partial file beside
+    /// it, goes back to being the partial file, complete: the download finds nothing left to fetch and the bytes are
+    /// hashed and validated again, instead of being fetched a second time. Called under the release's lock, so no other
+    /// run is moving this release's files.
+    /// </summary>
+    private static void TakeBackMovedFile(string final, string partial, long? expectedSize)
+    {
+        if (expectedSize is not { } size || File.Exists(partial) || !File.Exists(final) || new FileInfo(final).Length != size)
+        {
+            return;
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(partial)!);
+        File.Move(final, partial);
     }
 
     /// <summary>Size and hash first; the signature only of intact bytes, so that the two kinds of failure can be told apart.</summary>

@@ -53,11 +53,13 @@ public sealed partial class AutoDeployTrigger : IDisposable
             }
 
             var closures = all.Values.ToDictionary(r => r.CatalogId, r => DependencyGraph.Closure(r, all, out _), StringComparer.Ordinal);
-            var candidates = all.Values.Where(r => Wants(r) && (r.CatalogId == catalogId || closures[r.CatalogId].Contains(catalogId))).ToList();
+            // The cheap test first: Wants reads a release's metadata, which is parsed on first read, so it is asked only of
+            // releases related to this one, not of every release on the device.
+            var candidates = all.Values.Where(r => (r.CatalogId == catalogId || closures[r.CatalogId].Contains(catalogId)) && Wants(r)).ToList();
             foreach (var candidate in candidates)
             {
                 var root = all.Values.FirstOrDefault(o => o.CatalogId != candidate.CatalogId
-                    && (o.State is ReleaseState.Delivery or ReleaseState.Push || Wants(o)) && closures[o.CatalogId].Contains(candidate.CatalogId));
+                    && closures[o.CatalogId].Contains(candidate.CatalogId) && (o.State is ReleaseState.Delivery or ReleaseState.Push || Wants(o)));
                 if (root is not null)
                 {
                     LogLeftToRoot(candidate.CatalogId, root.CatalogId);

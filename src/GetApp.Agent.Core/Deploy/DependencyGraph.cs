@@ -72,6 +72,10 @@ internal static class DependencyGraph
         return missing is null ? null : $"release '{root.CatalogId}' cannot be installed: its dependency '{missing}' is not on this device; deliver it first";
     }
 
+    /// <summary>A release being installed whose install needs <paramref name="catalogId"/> (directly or not), or null.</summary>
+    public static string? InstallingWith(string catalogId, IReadOnlyDictionary<string, ReleaseRecord> all) =>
+        all.Values.FirstOrDefault(r => r.CatalogId != catalogId && IsInstalling(r) && Closure(r, all, out _).Contains(catalogId))?.CatalogId;
+
     /// <summary>An installed (or installing) release that directly depends on <paramref name="catalogId"/>, or null.</summary>
     public static string? NeededBy(string catalogId, IEnumerable<ReleaseRecord> all) =>
         all.FirstOrDefault(r => r.CatalogId != catalogId && r.Dependencies.Contains(catalogId)

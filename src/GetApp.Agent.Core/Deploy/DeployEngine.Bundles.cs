@@ -59,8 +59,8 @@ public sealed partial class DeployEngine
                 var problem = await InstallDependencyAsync(dependency, run).ConfigureAwait(false);
                 if (run.CancelReason is { } reason)
                 {
-                    var cancelled = await releases.MoveAsync(bundleId, ReleaseAction.CancelDeploy, new ReleaseChange { ErrMsg = reason }, CancellationToken.None).ConfigureAwait(false);
-                    await records.UpdateAsync(bundleId, reason, null, CancellationToken.None).ConfigureAwait(false);
+                    var cancelled = await records.MoveAsync(bundleId, ReleaseAction.CancelDeploy, new ReleaseChange { ErrMsg = reason }, reason, null, CancellationToken.None)
+                        .ConfigureAwait(false);
                     LogCancelled(bundleId, cancelled.Message);
                     return;
                 }

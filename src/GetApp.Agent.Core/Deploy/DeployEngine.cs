@@ -18,6 +18,7 @@ public sealed partial class DeployEngine(
     DeployOutcomes outcomes,
     DeployView view,
     InstallerRunner runner,
+    ReleaseGraphLock graphLock,
     TimeProvider timeProvider,
     ILogger<DeployEngine> logger) : IDisposable
 {
@@ -29,6 +30,8 @@ public sealed partial class DeployEngine(
     /// <summary><c>POST /api/v2/deploy/start/{catalog_id}</c>: checks the release and its dependencies, moves it to deploy and runs its installer.</summary>
     public async Task<DeployResult> StartAsync(string catalogId, CancellationToken cancellationToken)
     {
+        // From the check of the dependencies to the move into deploy, no dependency can be deleted (ReleaseGraphLock).
+        using var held = await graphLock.EnterAsync(cancellationToken).ConfigureAwait(false);
         var all = await DependencyGraph.ByIdAsync(releases, cancellationToken).ConfigureAwait(false);
         if (!all.TryGetValue(catalogId, out var release))
         {
@@ -60,14 +63,15 @@ public sealed partial class DeployEngine(
         if (hasInstaller)
         {
             run = new InstallerRun(_stopping.Token);
-            if (!_running.TryAdd(catalogId, run))
+            if (!_running.TryAdd(catalogId, run) && !await TakeOverAsync(catalogId, run, cancellationToken).ConfigureAwait(false))
             {
                 run.Dispose();
                 return DeployResult.Conflict($"release '{catalogId}': its installer is already running");
             }
         }
 
-        var moved = await releases.MoveAsync(catalogId, ReleaseAction.StartDeploy, null, cancellationToken).ConfigureAwait(false);
+        var moved = await records.MoveAsync(catalogId, ReleaseAction.StartDeploy, null,
+            run is null ? "waiting for a third-party installer to report through PUT /api/v2/deploy/{catalog_id}" : null, null, cancellationToken).ConfigureAwait(false);
         if (!moved.Succeeded)
         {
             if (run is not null)
@@ -85,7 +89,6 @@ public sealed partial class DeployEngine(
         }
         else
         {
-            await records.UpdateAsync(catalogId, "waiting for a third-party installer to report through PUT /api/v2/deploy/{catalog_id}", null, cancellationToken).ConfigureAwait(false);
             LogWaitingForThirdParty(catalogId);
         }
 
@@ -125,6 +128,7 @@ public sealed partial class DeployEngine(
             }, CancellationToken.None).ConfigureAwait(false);
             var outcome = await runner.RunAsync(launch, pid => records.UpdateAsync(id, $"the installer is running (pid {pid})",
                 d => d[DetailKeys.InstallerPid] = pid, CancellationToken.None), run.Token).ConfigureAwait(false);
+            run.MarkExited();
 
             await FinishAsync(release, launch, outcome, run).ConfigureAwait(false);
         }
@@ -135,11 +139,34 @@ public sealed partial class DeployEngine(
         }
         finally
         {
-            _running.TryRemove(id, out _);
+            _running.TryRemove(KeyValuePair.Create(id, run));
             releases.Progress.Clear(id);
             run.MarkFinished();
             run.Dispose();
         }
+    }
+
+    /// <summary>
+    /// A start that finds the previous run's installer already exited waits for its outcome to be recorded, then runs:
+    /// a person who sees the release in Error (recorded before the run lets go of it) can always retry at once.
+    /// </summary>
+    private async Task<bool> TakeOverAsync(string catalogId, InstallerRun run, CancellationToken cancellationToken)
+    {
+        if (!_running.TryGetValue(catalogId, out var previous) || !previous.Exited)
+        {
+            return previous is null && _running.TryAdd(catalogId, run);
+        }
+
+        try
+        {
+            await previous.Finished.WaitAsync(TimeSpan.FromSeconds(15), timeProvider, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+
+        return _running.TryAdd(catalogId, run);
     }
 
     private async Task FinishAsync(ReleaseRecord release, InstallerLaunch launch, InstallerOutcome outcome, InstallerRun run)
@@ -163,8 +190,7 @@ public sealed partial class DeployEngine(
                 await outcomes.FailAsync(id, $"the installer timed out after {launch.Timeout.TotalSeconds:0}s and was killed with its whole process group (pid {outcome.Pid}); {output}").ConfigureAwait(false);
                 break;
             case InstallerEnd.Cancelled when run.CancelReason is { } reason:
-                var cancelled = await releases.MoveAsync(id, ReleaseAction.CancelDeploy, new ReleaseChange { ErrMsg = reason }, CancellationToken.None).ConfigureAwait(false);
-                await records.UpdateAsync(id, reason, null, CancellationToken.None).ConfigureAwait(false);
+                var cancelled = await records.MoveAsync(id, ReleaseAction.CancelDeploy, new ReleaseChange { ErrMsg = reason }, reason, null, CancellationToken.None).ConfigureAwait(false);
                 LogCancelled(id, cancelled.Message);
                 break;
             case InstallerEnd.Cancelled:
@@ -297,21 +323,21 @@ public sealed partial class DeployEngine(
                     DeploymentStatus.Pause => ReleaseAction.PauseDeploy,
                     _ => ReleaseAction.ContinueDeploy,
                 };
-                var moved = await releases.MoveAsync(catalogId, action, new ReleaseChange { ErrMsg = effective == DeploymentStatus.Cancelled ? log : null }, cancellationToken).ConfigureAwait(false);
+                var moved = await records.MoveAsync(catalogId, action, new ReleaseChange { ErrMsg = effective == DeploymentStatus.Cancelled ? log : null }, log, null,
+                    cancellationToken).ConfigureAwait(false);
                 if (!moved.Succeeded)
                 {
                     return DeployResult.Conflict(moved.Message);
                 }
 
-                await records.UpdateAsync(catalogId, log, null, cancellationToken).ConfigureAwait(false);
                 return await view.GetAsync(catalogId, cancellationToken).ConfigureAwait(false);
         }
     }
 
     private async Task<DeployResult> ReportProgressAsync(string catalogId, DeployMessageDto message, CancellationToken cancellationToken)
     {
-        var moved = await releases.MoveAsync(catalogId, ReleaseAction.ReportInstalling,
-            new ReleaseChange { Progress = message.Progress, Eta = message.EstimateTime }, cancellationToken).ConfigureAwait(false);
+        var moved = await records.MoveAsync(catalogId, ReleaseAction.ReportInstalling,
+            new ReleaseChange { Progress = message.Progress, Eta = message.EstimateTime }, message.MessageLog, null, cancellationToken).ConfigureAwait(false);
         if (!moved.Succeeded)
         {
             return DeployResult.Conflict(moved.Message);
@@ -322,7 +348,6 @@ public sealed partial class DeployEngine(
             releases.Progress.Set(catalogId, progress, message.EstimateTime);
         }
 
-        await records.UpdateAsync(catalogId, message.MessageLog, null, cancellationToken).ConfigureAwait(false);
         return await view.GetAsync(catalogId, cancellationToken).ConfigureAwait(false);
     }
 

@@ -56,23 +56,21 @@ public sealed partial class DeployOutcomes(
     /// <summary>The root is installed, and so is every dependency that was not installed yet.</summary>
     public async Task<MoveResult> CompleteAsync(string rootId, string messageLog)
     {
-        var done = await releases.MoveAsync(rootId, ReleaseAction.CompleteDeploy, new ReleaseChange { Progress = 100 }, CancellationToken.None).ConfigureAwait(false);
+        // Each move and its record's message are one transaction: nobody sees installed without the message that says how.
+        var done = await records.MoveAsync(rootId, ReleaseAction.CompleteDeploy, new ReleaseChange { Progress = 100 }, messageLog,
+            d => d.Remove(DetailKeys.InstalledAsDependencyOf), CancellationToken.None).ConfigureAwait(false);
         if (!done.Succeeded)
         {
             LogOutcomeRefused(rootId, done.Message);
             return done;
         }
 
-        await records.UpdateAsync(rootId, messageLog, d => d.Remove(DetailKeys.InstalledAsDependencyOf), CancellationToken.None).ConfigureAwait(false);
         var all = await DependencyGraph.ByIdAsync(releases, CancellationToken.None).ConfigureAwait(false);
         foreach (var id in DependencyGraph.Closure(done.Release!, all, out _).Where(id => all[id].State != ReleaseState.Installed))
         {
-            var installed = await releases.MoveAsync(id, ReleaseAction.InstallAsDependency, null, CancellationToken.None).ConfigureAwait(false);
-            if (installed.Succeeded)
-            {
-                await records.UpdateAsync(id, $"installed as a dependency of '{rootId}'", d => d[DetailKeys.InstalledAsDependencyOf] = rootId, CancellationToken.None).ConfigureAwait(false);
-            }
-            else
+            var installed = await records.MoveAsync(id, ReleaseAction.InstallAsDependency, null, $"installed as a dependency of '{rootId}'",
+                d => d[DetailKeys.InstalledAsDependencyOf] = rootId, CancellationToken.None).ConfigureAwait(false);
+            if (!installed.Succeeded)
             {
                 LogOutcomeRefused(id, installed.Message);
             }
@@ -85,23 +83,18 @@ public sealed partial class DeployOutcomes(
     /// <summary>The root goes to deploy/Error with <paramref name="errMsg"/>, and so does every dependency not installed yet.</summary>
     public async Task FailAsync(string rootId, string errMsg)
     {
-        var failed = await releases.MoveAsync(rootId, ReleaseAction.FailDeploy, new ReleaseChange { ErrMsg = errMsg }, CancellationToken.None).ConfigureAwait(false);
+        var failed = await records.MoveAsync(rootId, ReleaseAction.FailDeploy, new ReleaseChange { ErrMsg = errMsg }, errMsg, null, CancellationToken.None).ConfigureAwait(false);
         if (!failed.Succeeded)
         {
             LogOutcomeRefused(rootId, failed.Message);
             return;
         }
 
-        await records.UpdateAsync(rootId, errMsg, null, CancellationToken.None).ConfigureAwait(false);
         var all = await DependencyGraph.ByIdAsync(releases, CancellationToken.None).ConfigureAwait(false);
         var dependencyError = $"not installed: the install of '{rootId}', which depends on it, failed: {errMsg}";
         foreach (var id in DependencyGraph.Closure(failed.Release!, all, out _).Where(id => all[id].State != ReleaseState.Installed))
         {
-            var moved = await releases.MoveAsync(id, ReleaseAction.FailAsDependency, new ReleaseChange { ErrMsg = dependencyError }, CancellationToken.None).ConfigureAwait(false);
-            if (moved.Succeeded)
-            {
-                await records.UpdateAsync(id, dependencyError, null, CancellationToken.None).ConfigureAwait(false);
-            }
+            await records.MoveAsync(id, ReleaseAction.FailAsDependency, new ReleaseChange { ErrMsg = dependencyError }, dependencyError, null, CancellationToken.None).ConfigureAwait(false);
         }
 
         LogFailed(rootId, errMsg);

@@ -7,7 +7,7 @@ using Microsoft.Data.Sqlite;
 namespace GetApp.Agent.Core.Deploy;
 
 /// <summary>Reads deploy records and changes the engine's own columns (message log, details), under the store's write lock.</summary>
-public sealed class DeployRecordStore(AgentDatabase database, ReleaseStore releases, TimeProvider timeProvider)
+public sealed class DeployRecordStore(AgentDatabase database, ReleaseStore releases, ReleaseService moves, TimeProvider timeProvider)
 {
     private const string Columns = "catalog_id, status, requested_status, progress, eta, message_log, started_at, stopped_at, completed_at, details_json, updated_at";
 
@@ -36,35 +36,58 @@ public sealed class DeployRecordStore(AgentDatabase database, ReleaseStore relea
         return updated;
     }
 
-    private Task<bool> WriteAsync(string catalogId, string? messageLog, Action<JsonObject>? editDetails, CancellationToken cancellationToken) =>
-        releases.WriteAsync(async (connection, transaction, ct) =>
+    /// <summary>
+    /// Moves the release and, in the same transaction, sets its record's message log (when given) and edits its
+    /// details: no reader sees the move (installed, deploy/Error, ...) without the message that explains it.
+    /// </summary>
+    public async Task<MoveResult> MoveAsync(string catalogId, ReleaseAction action, ReleaseChange? change, string? messageLog, Action<JsonObject>? editDetails,
+        CancellationToken cancellationToken)
+    {
+        var written = false;
+        ReleaseWriteAlongside? alongside = messageLog is null && editDetails is null
+            ? null
+            : async (connection, transaction, ct) => written = await WriteAsync(connection, transaction, catalogId, messageLog, editDetails, ct).ConfigureAwait(false);
+        var moved = await moves.MoveAsync(catalogId, action, change, cancellationToken, alongside).ConfigureAwait(false);
+        if (moved.Succeeded && written)
         {
-            JsonObject details;
-            await using (var select = connection.CreateCommand())
-            {
-                select.Transaction = transaction;
-                select.CommandText = "SELECT details_json FROM deployments WHERE catalog_id = $id;";
-                select.Parameters.AddWithValue("$id", catalogId);
-                var value = await select.ExecuteScalarAsync(ct).ConfigureAwait(false);
-                if (value is null)
-                {
-                    return false;
-                }
+            Updated?.Invoke(catalogId);
+        }
 
-                details = value is string json ? JsonNode.Parse(json) as JsonObject ?? [] : [];
+        return moved;
+    }
+
+    private Task<bool> WriteAsync(string catalogId, string? messageLog, Action<JsonObject>? editDetails, CancellationToken cancellationToken) =>
+        releases.WriteAsync((connection, transaction, ct) => WriteAsync(connection, transaction, catalogId, messageLog, editDetails, ct), cancellationToken);
+
+    private async Task<bool> WriteAsync(SqliteConnection connection, SqliteTransaction transaction, string catalogId, string? messageLog,
+        Action<JsonObject>? editDetails, CancellationToken ct)
+    {
+        JsonObject details;
+        await using (var select = connection.CreateCommand())
+        {
+            select.Transaction = transaction;
+            select.CommandText = "SELECT details_json FROM deployments WHERE catalog_id = $id;";
+            select.Parameters.AddWithValue("$id", catalogId);
+            var value = await select.ExecuteScalarAsync(ct).ConfigureAwait(false);
+            if (value is null)
+            {
+                return false;
             }
 
-            editDetails?.Invoke(details);
-            await using var update = connection.CreateCommand();
-            update.Transaction = transaction;
-            update.CommandText = "UPDATE deployments SET message_log = COALESCE($log, message_log), details_json = $details, updated_at = $now WHERE catalog_id = $id;";
-            update.Parameters.AddWithValue("$id", catalogId);
-            update.Parameters.AddWithValue("$log", (object?)messageLog ?? DBNull.Value);
-            update.Parameters.AddWithValue("$details", details.ToJsonString());
-            update.Parameters.AddWithValue("$now", Format(timeProvider.GetUtcNow()));
-            await update.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-            return true;
-        }, cancellationToken);
+            details = value is string json ? JsonNode.Parse(json) as JsonObject ?? [] : [];
+        }
+
+        editDetails?.Invoke(details);
+        await using var update = connection.CreateCommand();
+        update.Transaction = transaction;
+        update.CommandText = "UPDATE deployments SET message_log = COALESCE($log, message_log), details_json = $details, updated_at = $now WHERE catalog_id = $id;";
+        update.Parameters.AddWithValue("$id", catalogId);
+        update.Parameters.AddWithValue("$log", (object?)messageLog ?? DBNull.Value);
+        update.Parameters.AddWithValue("$details", details.ToJsonString());
+        update.Parameters.AddWithValue("$now", Format(timeProvider.GetUtcNow()));
+        await update.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        return true;
+    }
 
     internal static string Format(DateTimeOffset value) => value.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
 

@@ -13,6 +13,11 @@ internal sealed class InstallerRun(CancellationToken stopping) : IDisposable
 
     public Task Finished => _finished.Task;
 
+    /// <summary>The installer's process is gone; only its outcome is still being recorded (moments, not minutes).</summary>
+    public bool Exited { get; private set; }
+
+    public void MarkExited() => Exited = true;
+
     public void Cancel(string reason)
     {
         CancelReason = reason;

@@ -116,7 +116,8 @@ public static class ReleaseInstallPlan
         }
     }
 
-    private static JsonObject? Metadata(ReleaseRecord release) => release.Release["metadata"] as JsonObject;
+    // Asked of every delivered release at start and after each delivery: read without parsing the whole release.
+    private static JsonObject? Metadata(ReleaseRecord release) => release.ReleaseField("metadata") as JsonObject;
 
     private static string? Text(JsonObject o, string name) => o[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 

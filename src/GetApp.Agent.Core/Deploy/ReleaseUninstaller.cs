@@ -67,13 +67,14 @@ public sealed partial class ReleaseUninstaller(
                 message = $"the uninstaller exited with code 0 after {outcome.Duration.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}s";
             }
 
-            var moved = await releases.MoveAsync(catalogId, ReleaseAction.Uninstall, null, cancellationToken).ConfigureAwait(false);
+            // The move, its message and forgetting the run are one transaction; once the uninstaller has run, it is recorded
+            // whether or not the client is still there.
+            var moved = await records.MoveAsync(catalogId, ReleaseAction.Uninstall, null, message, ForgetRun, CancellationToken.None).ConfigureAwait(false);
             if (!moved.Succeeded)
             {
                 return moved.Outcome == MoveOutcome.NotFound ? DeployResult.NotFound(moved.Message) : DeployResult.Conflict(moved.Message);
             }
 
-            await records.UpdateAsync(catalogId, message, ForgetRun, CancellationToken.None).ConfigureAwait(false);
             LogUninstalled(catalogId, message);
             await UninstallDependenciesAsync(moved.Release!, cancellationToken).ConfigureAwait(false);
             return await view.GetAsync(catalogId, cancellationToken).ConfigureAwait(false);
@@ -142,7 +143,7 @@ public sealed partial class ReleaseUninstaller(
                 ProcessGroup.KillProcess(leftover);
             }
 
-            // Uninstalled already: the agent stopped after recording the move, before forgetting the run; nothing to explain.
+            // Uninstalled already (an older agent forgot the run in a transaction after the move's): nothing to explain.
             var message = release.State == ReleaseState.Installed ? InterruptedMessage(record.UninstallerPid, leftovers.Count > 0) : null;
             await records.UpdateAsync(release.CatalogId, message, ForgetRun, cancellationToken).ConfigureAwait(false);
             if (message is not null)
@@ -176,10 +177,9 @@ public sealed partial class ReleaseUninstaller(
                     continue; // installed on its own: it stays
                 }
 
-                var moved = await releases.MoveAsync(id, ReleaseAction.Uninstall, null, cancellationToken).ConfigureAwait(false);
+                var moved = await records.MoveAsync(id, ReleaseAction.Uninstall, null, $"uninstalled with '{root.CatalogId}'", null, cancellationToken).ConfigureAwait(false);
                 if (moved.Succeeded)
                 {
-                    await records.UpdateAsync(id, $"uninstalled with '{root.CatalogId}'", null, cancellationToken).ConfigureAwait(false);
                     LogUninstalled(id, $"with '{root.CatalogId}'");
                     changed = true;
                     break;

@@ -33,7 +33,7 @@ public sealed partial class DiscoveryService(
         await _oneAtATime.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var held = await store.ListAsync(cancellationToken).ConfigureAwait(false);
+            var held = await store.SnapshotAsync(cancellationToken).ConfigureAwait(false);
             var request = new DiscoveryRequest(held.Select(r => new DeviceComponent(r.CatalogId, r.State, r.ErrMsg)).ToList());
             DiscoveryAnswer answer;
             try
@@ -89,58 +89,63 @@ public sealed partial class DiscoveryService(
         IReadOnlyList<OfferedRelease> offered, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
-        var existing = (await ReleaseStore.ListAsync(connection, transaction, cancellationToken).ConfigureAwait(false))
-            .ToDictionary(r => r.CatalogId, StringComparer.Ordinal);
+        var existing = store.SnapshotInTransaction;
         var dependencies = OfferingGraph.DependenciesOf(offered);
 
         foreach (var offer in offered)
         {
             var id = offer.CatalogId!;
             var state = offer.IsPush ? ReleaseState.Push : ReleaseState.Offering;
-            existing.TryGetValue(id, out var known);
+            var known = existing.Find(id);
             if (known is null || known.State is ReleaseState.Offering or ReleaseState.Push)
             {
-                await ReleaseStore.SaveAsync(connection, transaction, new ReleaseRecord
+                // Straight from the offer's JSON: nothing is parsed to store it.
+                var row = new ReleaseRow(new ReleaseRecord(id, offer.StoredReleaseJson()!, null, offer.StoredHierarchyJson(),
+                    new ReleasePosition(state, null, null, null), known?.DiscoveredAt ?? now, now)
                 {
-                    CatalogId = id,
-                    Release = (JsonObject)offer.Release!.DeepClone(),
-                    Position = new ReleasePosition(state, null, null, null),
                     IsPush = offer.IsPush,
                     Artifacts = [.. (offer.Artifacts ?? []).Select(a => a.AtRest())],
-                    HierarchyTrees = offer.HierarchyTrees?.DeepClone() as JsonArray,
                     Dependencies = dependencies[id],
-                    DiscoveredAt = known?.DiscoveredAt ?? now,
-                    UpdatedAt = now,
-                }, cancellationToken).ConfigureAwait(false);
+                });
+
+                // An offer the upstream repeats unchanged is left as stored: a periodic discovery of a large catalog writes nothing.
+                if (known is null || !row.SameOfferAs(known))
+                {
+                    await store.SaveAsync(connection, transaction, row, cancellationToken).ConfigureAwait(false);
+                }
             }
             else if (!known.Offered)
             {
                 // Delivered or later: only note that it is offered again; its state and files are the device's own.
-                await ReleaseStore.SaveAsync(connection, transaction, known with { Offered = true }, cancellationToken).ConfigureAwait(false);
+                await store.SaveAsync(connection, transaction, known.ToRecord() with { Offered = true }, cancellationToken).ConfigureAwait(false);
             }
         }
 
         var stillOffered = offered.Select(o => o.CatalogId!).ToHashSet(StringComparer.Ordinal);
-        foreach (var gone in existing.Values.Where(r => !stillOffered.Contains(r.CatalogId)))
+        foreach (var gone in existing.Where(r => !stillOffered.Contains(r.CatalogId)))
         {
             if (gone.State is ReleaseState.Offering or ReleaseState.Push)
             {
-                await ReleaseStore.DeleteAsync(connection, transaction, gone.CatalogId, cancellationToken).ConfigureAwait(false);
+                await store.DeleteAsync(connection, transaction, gone.CatalogId, cancellationToken).ConfigureAwait(false);
             }
             else if (gone.Offered)
             {
-                await ReleaseStore.SaveAsync(connection, transaction, gone with { Offered = false }, cancellationToken).ConfigureAwait(false);
+                await store.SaveAsync(connection, transaction, gone.ToRecord() with { Offered = false }, cancellationToken).ConfigureAwait(false);
             }
         }
 
         return offered.Count;
     }
 
+    // Each release is read anew from its JSON as the answer is written, and let go: the answer to thousands of offers
+    // is never a tree of thousands of releases (nobody may be reading it: the scheduler drops it).
     private static DiscoveryResponseDto ToResponse(IReadOnlyList<OfferedRelease> offered) => new(
-        Offer: offered.Where(r => !r.IsPush).Select(r => (JsonObject)r.Release!.DeepClone()).ToList(),
-        Push: offered.Where(r => r.IsPush).Select(r => (JsonObject)r.Release!.DeepClone()).ToList(),
-        Releases: offered.Select(r => new DiscoveredReleaseDto(
-            (JsonObject)r.Release!.DeepClone(), r.IsPush, r.HierarchyTrees?.DeepClone() as JsonArray ?? [])).ToList());
+        Offer: new ProjectedList<OfferedRelease, JsonObject>([.. offered.Where(r => !r.IsPush)], FreshRelease),
+        Push: new ProjectedList<OfferedRelease, JsonObject>([.. offered.Where(r => r.IsPush)], FreshRelease),
+        Releases: new ProjectedList<OfferedRelease, DiscoveredReleaseDto>(offered,
+            r => new DiscoveredReleaseDto(FreshRelease(r), r.IsPush, r.StoredHierarchyJson() is { } trees ? (JsonArray)JsonNode.Parse(trees)! : [])));
+
+    private static JsonObject FreshRelease(OfferedRelease offer) => (JsonObject)JsonNode.Parse(offer.StoredReleaseJson()!)!;
 
     [LoggerMessage(EventId = 1200, Level = LogLevel.Information, Message = "Discovery: {Count} release(s) offered by {Upstream}")]
     private partial void LogDiscovered(int count, string upstream);

@@ -33,6 +33,7 @@ public static class AgentCoreServiceCollectionExtensions
         services.AddSingleton<ReleaseStore>();
         services.AddSingleton<ReleaseProgressBoard>();
         services.AddSingleton<ReleaseService>();
+        services.AddSingleton<ReleaseGraphLock>();
         services.AddSingleton<LiveSettings>();
         services.AddDevice();
         services.AddGetAppServerUpstream(options);

@@ -147,10 +147,10 @@ public sealed partial class ParentDeliveries(
     private Task AddForChildrenAsync(string catalogId, JsonObject release, CancellationToken cancellationToken) =>
         store.WriteAsync(async (connection, transaction, ct) =>
         {
-            if (await ReleaseStore.FindAsync(connection, transaction, catalogId, ct).ConfigureAwait(false) is null)
+            if (store.FindInTransaction(catalogId) is null)
             {
                 var now = timeProvider.GetUtcNow();
-                await ReleaseStore.SaveAsync(connection, transaction, new ReleaseRecord
+                await store.SaveAsync(connection, transaction, new ReleaseRecord
                 {
                     CatalogId = catalogId,
                     Release = release,

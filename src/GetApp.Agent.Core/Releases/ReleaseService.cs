@@ -17,14 +17,26 @@ public sealed class ReleaseService(ReleaseStore store, ReleaseProgressBoard prog
     /// </summary>
     public event Action<ReleaseMoved>? Moved;
 
+    /// <summary>
+    /// Every release as of the last commit, in catalog id order, with the read API's JSON of each: memory only, no
+    /// database and no JSON parse. Prefer it to <see cref="ListAsync"/> for looking at positions.
+    /// </summary>
+    public ValueTask<ReleaseSnapshot> SnapshotAsync(CancellationToken cancellationToken) => store.SnapshotAsync(cancellationToken);
+
+    /// <summary>The release as last committed (from memory; its JSON is parsed only if read).</summary>
     public Task<ReleaseRecord?> FindAsync(string catalogId, CancellationToken cancellationToken) =>
         store.FindAsync(catalogId, cancellationToken);
 
+    /// <summary>Every release as last committed, in catalog id order (from memory; JSON parsed only if read).</summary>
     public Task<IReadOnlyList<ReleaseRecord>> ListAsync(CancellationToken cancellationToken) =>
         store.ListAsync(cancellationToken);
 
-    /// <summary>Applies <paramref name="action"/> if the lifecycle allows it from where the release is now.</summary>
-    public async Task<MoveResult> MoveAsync(string catalogId, ReleaseAction action, ReleaseChange? change, CancellationToken cancellationToken)
+    /// <summary>
+    /// Applies <paramref name="action"/> if the lifecycle allows it from where the release is now; <paramref name="alongside"/>
+    /// (when given) is written in the same transaction as the move, and only if it moves.
+    /// </summary>
+    public async Task<MoveResult> MoveAsync(string catalogId, ReleaseAction action, ReleaseChange? change, CancellationToken cancellationToken,
+        ReleaseWriteAlongside? alongside = null)
     {
         ReleaseRecord? before = null;
         var result = await store.UpdateAsync(catalogId, current =>
@@ -42,7 +54,7 @@ public sealed class ReleaseService(ReleaseStore store, ReleaseProgressBoard prog
             before = current;
             var moved = Apply(current, action, next, change ?? new ReleaseChange());
             return (moved, MoveResult.Moved(moved));
-        }, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken, alongside).ConfigureAwait(false);
 
         if (result.Succeeded)
         {
@@ -73,6 +85,9 @@ public sealed class ReleaseService(ReleaseStore store, ReleaseProgressBoard prog
             ReleaseAction.ResumeDelivery or ReleaseAction.BeginDownload or ReleaseAction.BeginValidation => moved with { ErrMsg = null },
             ReleaseAction.CompleteDelivery => moved with { Progress = 100, Eta = null, ErrMsg = null },
             ReleaseAction.CancelDelivery => moved with { Eta = null },
+            // Committed before the run lets go and stores its bytes: take the progress it shows now, not the one it
+            // stored up to two seconds ago, so the paused status (and its event) never shows the bar going back.
+            ReleaseAction.PauseDelivery => moved with { Progress = Math.Max(current.Progress ?? 0, progress.Get(current.CatalogId)?.Progress ?? 0) },
             ReleaseAction.FailDelivery or ReleaseAction.FailDeploy or ReleaseAction.FailAsDependency or ReleaseAction.CancelDeploy
                 => moved with { Eta = null, ErrMsg = change.ErrMsg ?? current.ErrMsg },
             ReleaseAction.DeleteDelivery => moved with { Progress = null, Eta = null, ErrMsg = null, DownloadDuration = null, ArtsDirPath = null },

@@ -9,8 +9,7 @@ public static class ReleaseStatusMapper
 {
     public static DeviceReleaseStatusDto ToStatusDto(ReleaseRecord release, LiveProgress? live)
     {
-        var running = release.Position is { State: ReleaseState.Delivery, DeliveryStatus: DeliveryStatus.InProgress }
-            || release.Position is { State: ReleaseState.Deploy, DeployStatus: DeploymentStatus.Installing };
+        var running = ShowsLiveProgress(release.Position);
         var progress = running && live is { } l ? l.Progress : release.Progress;
         // Nothing moves (queued, paused, cancelled, failed, done): no ETA, whatever was stored while it ran.
         long? eta = running ? (live is { } e ? e.Eta : release.Eta) : null;
@@ -29,6 +28,11 @@ public static class ReleaseStatusMapper
             Release: ToReleaseDto(release),
             State: release.State);
     }
+
+    /// <summary>True while a delivery downloads or an install runs: the status then shows the live progress board.</summary>
+    public static bool ShowsLiveProgress(ReleasePosition position) =>
+        position is { State: ReleaseState.Delivery, DeliveryStatus: DeliveryStatus.InProgress }
+            or { State: ReleaseState.Deploy, DeployStatus: DeploymentStatus.Installing };
 
     public static ReleaseDto ToReleaseDto(ReleaseRecord record)
     {

@@ -1,6 +1,8 @@
+using GetApp.Agent.Dashboard;
+
 namespace GetApp.Agent.Api;
 
-/// <summary>Maps every area of the local API (GetApp Agent API v2).</summary>
+/// <summary>Maps every area of the local API (GetApp Agent API v2), and the dashboard that uses it.</summary>
 internal static class AgentApi
 {
     public static IEndpointRouteBuilder MapAgentApi(this IEndpointRouteBuilder app)
@@ -21,6 +23,7 @@ internal static class AgentApi
         app.MapFleetApi();
         app.MapManagedApi();
         app.MapOpenApiDocument();
+        app.MapDashboard();
         return app;
     }
 }

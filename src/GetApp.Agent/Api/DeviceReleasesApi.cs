@@ -6,6 +6,7 @@ namespace GetApp.Agent.Api;
 /// <summary>
 /// The release status API: <c>GET /api/v2/device/releases/{catalog_id}</c> (the seed page) and the list of every
 /// release in delivery or later. Offers (<c>offering</c>/<c>push</c>) are not releases of the device yet: 404 here.
+/// Both answer from the read model (the JSON of each release rendered once per committed change), never the database.
 /// </summary>
 internal static class DeviceReleasesApi
 {
@@ -28,28 +29,32 @@ internal static class DeviceReleasesApi
             return invalid;
         }
 
-        var release = await releases.FindAsync(catalogId, cancellationToken).ConfigureAwait(false);
+        var release = (await releases.SnapshotAsync(cancellationToken).ConfigureAwait(false)).Find(catalogId);
         if (release is null)
         {
             return ApiResults.UnknownRelease(catalogId);
         }
 
-        if (!IsOnDevice(release))
+        if (!release.IsOnDevice)
         {
             return ApiResults.NotFound($"release '{catalogId}' is only offered ({Wire.Of(release.State)}); start its delivery first");
         }
 
-        return Results.Json(ReleaseStatusMapper.ToStatusDto(release, releases.Progress.Get(catalogId)), AgentJson.Context.DeviceReleaseStatusDto);
+        return JsonBytesResult.Document(release.StatusJson(releases.Progress.Get(catalogId)));
     }
 
     internal static async Task<IResult> ListReleasesAsync(ReleaseService releases, CancellationToken cancellationToken)
     {
-        var all = await releases.ListAsync(cancellationToken).ConfigureAwait(false);
-        IReadOnlyList<DeviceReleaseStatusDto> onDevice = all.Where(IsOnDevice)
-            .Select(r => ReleaseStatusMapper.ToStatusDto(r, releases.Progress.Get(r.CatalogId)))
-            .ToList();
-        return Results.Json(onDevice, AgentJson.Context.IReadOnlyListDeviceReleaseStatusDto);
-    }
+        var snapshot = await releases.SnapshotAsync(cancellationToken).ConfigureAwait(false);
+        var items = new List<ReadOnlyMemory<byte>>(snapshot.Count);
+        foreach (var release in snapshot)
+        {
+            if (release.IsOnDevice)
+            {
+                items.Add(release.StatusJson(releases.Progress.Get(release.CatalogId)));
+            }
+        }
 
-    private static bool IsOnDevice(ReleaseRecord release) => release.State is not (ReleaseState.Offering or ReleaseState.Push);
+        return JsonBytesResult.Array(items);
+    }
 }

@@ -51,8 +51,9 @@ internal static class JsonBody
     }
 
     /// <summary>
-    /// The whole body (Kestrel bounds it by <c>MaxRequestBodySize</c>, 413 beyond), refused when malformed or when an
-    /// object names a key twice: which of the two values would win is a guess, so none is taken.
+    /// The whole body (Kestrel bounds it by <c>MaxRequestBodySize</c>, 413 beyond), refused when malformed, when a string
+    /// is not text (an unpaired surrogate escape: reading it would throw), or when an object names a key twice: which of
+    /// the two values would win is a guess, so none is taken.
     /// </summary>
     private static async Task<(ReadOnlyMemory<byte> Bytes, IResult? Error)> ReadCheckedAsync(HttpRequest request, CancellationToken cancellationToken)
     {
@@ -61,6 +62,12 @@ internal static class JsonBody
         var bytes = new ReadOnlyMemory<byte>(buffer.GetBuffer(), 0, (int)buffer.Length);
         try
         {
+            if (JsonUnreadableStrings.Find(bytes.Span) is { } where)
+            {
+                return (default, ApiResults.BadRequest(
+                    $"The request body holds a string that is not text at {where}: an unpaired UTF-16 surrogate escape (such as \\ud800) or bytes that are not UTF-8; escape surrogates in pairs"));
+            }
+
             if (JsonDuplicateKeys.Find(bytes.Span) is { } duplicate)
             {
                 return (default, ApiResults.BadRequest(

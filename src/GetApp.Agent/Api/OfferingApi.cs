@@ -1,4 +1,3 @@
-using GetApp.Agent.Core.Contracts;
 using GetApp.Agent.Core.Releases;
 
 namespace GetApp.Agent.Api;
@@ -14,7 +13,16 @@ internal static class OfferingApi
 
     internal static async Task<IResult> GetOfferingAsync(ReleaseService releases, CancellationToken cancellationToken)
     {
-        var all = await releases.ListAsync(cancellationToken).ConfigureAwait(false);
-        return Results.Json(OfferingList.Of(all), AgentJson.Context.IReadOnlyListOfferingItemDto);
+        var snapshot = await releases.SnapshotAsync(cancellationToken).ConfigureAwait(false);
+        var offers = new List<ReadOnlyMemory<byte>>();
+        foreach (var release in snapshot)
+        {
+            if (!release.IsOnDevice)
+            {
+                offers.Add(release.OfferingJson());
+            }
+        }
+
+        return JsonBytesResult.Array(offers);
     }
 }

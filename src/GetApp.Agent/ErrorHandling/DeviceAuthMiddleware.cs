@@ -9,7 +9,8 @@ namespace GetApp.Agent.ErrorHandling;
 /// Checks <c>Device-Auth</c>, compared in constant time so that response timing does not leak a secret. On a bind other
 /// than loopback every route of the local API needs the device secret. The routes of the parent face (docs/parent.md)
 /// are for child agents: they take a children secret (<c>--children-secret</c>) as well as the device secret, and need
-/// one whenever a children secret is set, even on loopback. The artifact route is checked by its signed URL instead.
+/// one whenever a children secret is set, even on loopback. The artifact route is checked by its signed URL instead,
+/// and the dashboard's static files (no data in them) need none.
 /// </summary>
 internal sealed class DeviceAuthMiddleware(RequestDelegate next, AgentOptions options)
 {
@@ -19,8 +20,10 @@ internal sealed class DeviceAuthMiddleware(RequestDelegate next, AgentOptions op
 
     public Task InvokeAsync(HttpContext context)
     {
-        var route = context.GetEndpoint()?.Metadata.GetMetadata<ParentRoute>();
-        if (route == ParentRoute.SignedUrl)
+        var metadata = context.GetEndpoint()?.Metadata;
+        var route = metadata?.GetMetadata<ParentRoute>();
+        // The dashboard's static files hold no data; the page sends the secret with every API call it makes.
+        if (route == ParentRoute.SignedUrl || metadata?.GetMetadata<Dashboard.DashboardRoute>() is not null)
         {
             return next(context);
         }

@@ -14,13 +14,23 @@ namespace GetApp.Agent.Hosting;
 /// </summary>
 internal static partial class AgentHost
 {
+    /// <summary>How long a stop may take: the engines stop installers and downloads and record them (30 s each at most).</summary>
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(45);
+
     /// <param name="warnings">Start-up warnings found before the host existed (e.g. unknown appsettings keys), logged at start.</param>
     public static WebApplication Build(AgentOptions options, Action<IServiceCollection>? configureServices = null, IEnumerable<string>? warnings = null)
     {
         var startupWarnings = new StartupWarnings([.. warnings ?? [], .. AgentOptionsValidator.Check(options)]);
         CheckBindSecurity(options);
         var certificate = HttpsCertificate.Load(options);
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "getapp-agent" });
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ApplicationName = "getapp-agent",
+            // The host's own appsettings.json is read once: watching it for changes watches the working directory and
+            // every folder under it (inotify, one by one), which from / or a data dir of thousands of releases takes
+            // seconds at start. The agent's settings are read once too (RunCommand), and live ones go through the API.
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
+        });
         builder.WebHost.UseUrls([.. options.Urls]);
         if (certificate is not null)
         {
@@ -43,6 +53,7 @@ internal static partial class AgentHost
 
         builder.Services.Configure<JsonOptions>(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, AgentJson.Context));
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
         builder.Services.AddSingleton(startupWarnings);
         var frameworkServices = builder.Services.Count;
         builder.Services.AddAgentCore(options);
@@ -85,6 +96,8 @@ internal static partial class AgentHost
 
         app.Services.GetRequiredService<DataDirectory>().Open();
         await app.Services.GetRequiredService<SchemaMigrator>().MigrateAsync(cancellationToken).ConfigureAwait(false);
+        // The read model every release read is served from, loaded before anything can ask.
+        await app.Services.GetRequiredService<ReleaseStore>().LoadAsync(cancellationToken).ConfigureAwait(false);
         await app.Services.GetRequiredService<Core.Settings.LiveSettings>().LoadAsync(cancellationToken).ConfigureAwait(false);
         // A configured cosign key that cannot be used stops the agent here, with one clear line rather than a host stack trace.
         app.Services.GetRequiredService<Core.Delivery.CosignVerifier>();
@@ -105,6 +118,10 @@ internal static partial class AgentHost
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("GetApp.Agent");
         var upstream = services.GetRequiredService<Core.Upstream.IUpstream>();
         LogStarted(logger, string.Join(", ", addresses), services.GetRequiredService<DataDirectory>().Root, upstream.Description);
+        if (addresses.FirstOrDefault() is { } first)
+        {
+            Dashboard.DashboardLog.Where(logger, first.TrimEnd('/') + "/");
+        }
     }
 
     private static void CheckBindSecurity(AgentOptions options)

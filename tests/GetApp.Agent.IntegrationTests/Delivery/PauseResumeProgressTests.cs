@@ -72,4 +72,27 @@ public sealed class PauseResumeProgressTests
             Assert.All(polled, p => Assert.True(p >= paused.Progress, $"the API showed {p}% after a pause at {paused.Progress}%"));
         }
     }
+
+    [Fact]
+    public async Task PausedSoonAfterStarting_ThePauseEventShowsTheProgressReachedThen_NotAnOlderStoredOne()
+    {
+        await using var s = await DeliveryScenario.CreateAsync();
+        var file = s.Origin.AddFile("app.bin", 8_000_000, seed: 12);
+        file.Faults.ThrottleBytesPerSecond = 1_000_000;
+        s.Catalog.AddRaw(CatalogEntries.Http(Id, file));
+        await s.StartAgentAsync();
+        await using var stream = await SseClient.ConnectAsync(s.Agent.Client, "/api/v2/events/delivery");
+
+        await s.ControlOkAsync("start", Id);
+        // Progress moves (live) well before the runner stores it (every 2 s).
+        var moving = await stream.WaitForAsync(e => e.Event == "message" && e.Json.GetProperty("progress").ValueKind == JsonValueKind.Number
+            && e.Json.GetProperty("progress").GetDouble() >= 3);
+        await s.ControlOkAsync("pause", Id);
+        var paused = await stream.WaitForAsync(e => e.Event == "message" && e.Json.GetProperty("deviceReleaseStatus").GetString() == "Pause");
+
+        var lastShown = stream.Events.TakeWhile(e => e != paused).Where(e => e.Event == "message").Select(e => e.Json.GetProperty("progress").GetDouble()).Last();
+        Assert.True(paused.Json.GetProperty("progress").GetDouble() >= lastShown,
+            $"the pause event shows {paused.Json.GetProperty("progress")}% after {lastShown}% was shown: {stream.Describe()}");
+        Assert.True(lastShown >= moving.Json.GetProperty("progress").GetDouble());
+    }
 }

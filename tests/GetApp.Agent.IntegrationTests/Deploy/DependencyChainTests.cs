@@ -88,6 +88,37 @@ public class DependencyChainTests
     }
 
     [Fact]
+    public async Task DeleteDelivery_OfADependencyWhileItsRootIsBeingInstalled_409NamingTheRootAndItsFilesStay()
+    {
+        // Found by the chaos suite's storm: a dependency deleted while its root's installer ran lost its files under the
+        // installer, and the root ended installed with the dependency back in delivery.
+        using var catalog = Chain("""
+            while [ ! -f "$GETAPP_ARTS_DIR/go" ]; do sleep 0.05; done
+            """);
+        await using var agent = await TestAgent.StartAsync(catalog.Path);
+        await DeliveredReleases.DeliverAsync(agent, catalog.Path, Leaf, Middle, Root);
+        Assert.Equal(HttpStatusCode.OK, (await StartAsync(agent, Root)).StatusCode);
+
+        foreach (var dependency in new[] { Middle, Leaf })
+        {
+            var response = await agent.Client.DeleteAsync($"/api/v2/delivery/{dependency}");
+
+            Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+            var error = await ErrorOf(response);
+            Assert.Contains(Root, error.Message);
+            Assert.Contains("being installed", error.Message);
+            Assert.Equal(ReleaseState.Downloaded, (await agent.Releases.FindAsync(dependency, CancellationToken.None))!.State);
+            Assert.True(File.Exists(Path.Combine(ArtsDir(agent, dependency), "install.sh")), $"the files of {dependency} were deleted under its root's installer");
+        }
+
+        await File.WriteAllTextAsync(Path.Combine(ArtsDir(agent, Root), "go"), "");
+        foreach (var id in new[] { Root, Middle, Leaf })
+        {
+            await WaitInstalledAsync(agent, id);
+        }
+    }
+
+    [Fact]
     public async Task DeployStart_UnknownOrWrongStateOrBadId_404And409And400()
     {
         using var catalog = Chain("true");

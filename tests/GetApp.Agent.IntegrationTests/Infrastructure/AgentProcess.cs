@@ -25,6 +25,9 @@ public sealed partial class AgentProcess : IAsyncDisposable
     public HttpClient Client { get; }
     public int Pid => _process.Id;
 
+    /// <summary>Whether the process has ended (killed, or exited by itself).</summary>
+    public bool HasExited => _process.HasExited;
+
     public string Output
     {
         get

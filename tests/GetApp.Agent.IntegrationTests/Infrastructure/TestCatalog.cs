@@ -50,6 +50,15 @@ public sealed class TestCatalog : IDisposable
         return this;
     }
 
+    /// <summary>Gives an added release the display name and notes a person reads (screenshots, the dashboard).</summary>
+    public TestCatalog Describe(string catalogId, string displayName, string? releaseNotes = null)
+    {
+        var release = _releases.Select(e => e!["release"]!.AsObject()).Single(r => (string?)r["id"] == catalogId);
+        release["displayName"] = displayName;
+        release["releaseNotes"] = releaseNotes;
+        return this;
+    }
+
     /// <summary>Adds an entry exactly as given (for broken catalogs).</summary>
     public TestCatalog AddRaw(JsonObject entry)
     {

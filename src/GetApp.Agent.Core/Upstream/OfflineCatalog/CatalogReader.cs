@@ -49,11 +49,27 @@ public static class CatalogReader
             throw new InvalidCatalogException($"catalog {file}: the file is larger than {MaxCatalogBytes} bytes");
         }
 
-        CatalogDocument? document;
+        List<OfferedRelease>? releases;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         try
         {
             await using var stream = File.OpenRead(file);
-            document = await JsonSerializer.DeserializeAsync(stream, AgentJson.Context.CatalogDocument, cancellationToken).ConfigureAwait(false);
+            releases = await CatalogJson.ReadReleasesAsync(stream, (i, entry) =>
+            {
+                if (entry is null)
+                {
+                    throw new InvalidCatalogException($"catalog {file}: releases[{i}] is null");
+                }
+
+                CheckRelease(file, root, i, entry);
+                if (!seen.Add(entry.CatalogId!))
+                {
+                    throw new InvalidCatalogException($"catalog {file}: release '{entry.CatalogId}' appears more than once");
+                }
+
+                // Checking expanded the entry into objects; a catalog of thousands of releases keeps only their JSON.
+                return entry.Compacted();
+            }, cancellationToken).ConfigureAwait(false);
         }
         catch (JsonException e)
         {
@@ -61,20 +77,9 @@ public static class CatalogReader
             throw new InvalidCatalogException($"catalog {file}: not valid JSON{where}: {FirstSentence(e.Message)}", e);
         }
 
-        if (document?.Releases is not { } releases)
+        if (releases is null)
         {
             throw new InvalidCatalogException($"catalog {file}: the required array 'releases' is missing");
-        }
-
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        for (var i = 0; i < releases.Count; i++)
-        {
-            var entry = releases[i] ?? throw new InvalidCatalogException($"catalog {file}: releases[{i}] is null");
-            CheckRelease(file, root, i, entry);
-            if (!seen.Add(entry.CatalogId!))
-            {
-                throw new InvalidCatalogException($"catalog {file}: release '{entry.CatalogId}' appears more than once");
-            }
         }
 
         if (OfferingGraph.FindCycle(OfferingGraph.DependenciesOf(releases)) is { } cycle)

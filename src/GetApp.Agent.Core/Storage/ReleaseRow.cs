@@ -1,0 +1,93 @@
+using GetApp.Agent.Core.Releases;
+
+namespace GetApp.Agent.Core.Storage;
+
+/// <summary>
+/// One committed row of <c>releases</c> (with its dependency edges), as the read model holds it: the columns, the
+/// upstream's JSON kept as the UTF-8 the row stores, and the API's answers for it rendered once, on first read. A row
+/// never changes; a write replaces it.
+/// </summary>
+public sealed class ReleaseRow
+{
+    private readonly byte[] _releaseJson;
+    private readonly byte[] _artifactsJson;
+    private readonly byte[]? _hierarchyJson;
+    private ReleaseView? _view;
+
+    internal ReleaseRow(ReleaseRecord record)
+    {
+        CatalogId = record.CatalogId;
+        Position = record.Position;
+        IsPush = record.IsPush;
+        Offered = record.Offered;
+        // As the table gives them back: each edge once, in catalog id order.
+        Dependencies = record.Dependencies.Count == 0 ? [] : [.. record.Dependencies.Select(id => AsStored(id)).Distinct(StringComparer.Ordinal).Order(Utf8Ordinal.Comparer)];
+        Progress = record.Progress;
+        Eta = record.Eta;
+        ErrMsg = AsStored(record.ErrMsg);
+        DownloadDuration = record.DownloadDuration;
+        ArtsDirPath = AsStored(record.ArtsDirPath);
+        DiscoveredAt = record.DiscoveredAt;
+        UpdatedAt = record.UpdatedAt;
+        _releaseJson = record.ReleaseJson;
+        _artifactsJson = record.ArtifactsJson;
+        _hierarchyJson = record.HierarchyJson;
+    }
+
+    public string CatalogId { get; }
+    public ReleasePosition Position { get; }
+    public ReleaseState State => Position.State;
+    public bool IsPush { get; }
+    public bool Offered { get; }
+    public IReadOnlyList<string> Dependencies { get; }
+    public double? Progress { get; }
+    public long? Eta { get; }
+    public string? ErrMsg { get; }
+    public int? DownloadDuration { get; }
+    public string? ArtsDirPath { get; }
+    public DateTimeOffset DiscoveredAt { get; }
+    public DateTimeOffset UpdatedAt { get; }
+
+    internal byte[] ReleaseJson => _releaseJson;
+    internal byte[] ArtifactsJson => _artifactsJson;
+    internal byte[]? HierarchyJson => _hierarchyJson;
+
+    /// <summary>Delivery or later: a release of the device, shown by the status routes (offers are not).</summary>
+    public bool IsOnDevice => State is not (ReleaseState.Offering or ReleaseState.Push);
+
+    /// <summary>A record of its own for the caller; its JSON is parsed only if the caller reads it.</summary>
+    public ReleaseRecord ToRecord() => new(CatalogId, _releaseJson, _artifactsJson, _hierarchyJson, Position, DiscoveredAt, UpdatedAt)
+    {
+        IsPush = IsPush,
+        Offered = Offered,
+        Dependencies = Dependencies,
+        Progress = Progress,
+        Eta = Eta,
+        ErrMsg = ErrMsg,
+        DownloadDuration = DownloadDuration,
+        ArtsDirPath = ArtsDirPath,
+    };
+
+    /// <summary>
+    /// The body of <c>GET /api/v2/device/releases/{id}</c> for a release on the device, byte for byte what serialising
+    /// <see cref="ReleaseStatusMapper.ToStatusDto"/> gives; <paramref name="live"/> progress shows while something runs.
+    /// </summary>
+    public ReadOnlyMemory<byte> StatusJson(LiveProgress? live) => View.Status(Position, live);
+
+    /// <summary>The release's item of <c>GET /api/v2/device/offering</c> (for an offered or pushed release).</summary>
+    public ReadOnlyMemory<byte> OfferingJson() => View.Offering;
+
+    /// <summary>True when <paramref name="other"/> stores the same offer: the same upstream JSON, push flag, state and edges.</summary>
+    internal bool SameOfferAs(ReleaseRow other) =>
+        Position == other.Position && IsPush == other.IsPush && Offered == other.Offered
+        && _releaseJson.AsSpan().SequenceEqual(other._releaseJson) && _artifactsJson.AsSpan().SequenceEqual(other._artifactsJson)
+        && _hierarchyJson.AsSpan().SequenceEqual(other._hierarchyJson) && Dependencies.SequenceEqual(other.Dependencies, StringComparer.Ordinal);
+
+    // SQLite keeps TEXT as UTF-8, where a lone surrogate cannot live: it comes back as U+FFFD, so it is held that way too.
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(text))]
+    private static string? AsStored(string? text) =>
+        text is not null && text.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF') >= 0 ? System.Text.Encoding.UTF8.GetString(System.Text.Encoding.UTF8.GetBytes(text)) : text;
+
+    // Rendered on first read (two readers may both render it; they get the same bytes).
+    private ReleaseView View => _view ??= ReleaseView.Render(ToRecord());
+}
