@@ -13,7 +13,7 @@
 #   bench/fleet.sh                     # 200 children, 3 runs, the agent as it ships: Native AOT
 #   CHILDREN=500 RUNS=5 bench/fleet.sh
 #   AGENT_BIN=/path/to/getapp-agent bench/fleet.sh
-#   GC_MODE=workstation bench/fleet.sh # the agent with workstation, non-concurrent GC (DOTNET_gcServer=0, DOTNET_gcConcurrent=0)
+#   GC_MODE=server bench/fleet.sh      # the same agent with the server GC (DOTNET_gcServer=1), for comparison
 set -euo pipefail
 
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
@@ -23,9 +23,9 @@ PORT="${PORT:-28321}"
 LIMIT_MB=30
 GC_MODE="${GC_MODE:-shipped}"
 case "$GC_MODE" in
-  shipped) GC_TEXT="the GC it ships with (server GC, the ASP.NET default)" ;;
-  workstation) export DOTNET_gcServer=0 DOTNET_gcConcurrent=0; GC_TEXT="workstation, non-concurrent GC (DOTNET_gcServer=0, DOTNET_gcConcurrent=0)" ;;
-  *) echo "GC_MODE must be shipped or workstation" >&2; exit 2 ;;
+  shipped) GC_TEXT="the GC it ships with (workstation, non-concurrent: src/GetApp.Agent/GetApp.Agent.csproj)" ;;
+  server) export DOTNET_gcServer=1; GC_TEXT="the server GC instead (DOTNET_gcServer=1), for comparison" ;;
+  *) echo "GC_MODE must be shipped or server" >&2; exit 2 ;;
 esac
 WORK="$(mktemp -d /tmp/getapp-fleet-bench-XXXXXX)"
 AGENT_PID=""

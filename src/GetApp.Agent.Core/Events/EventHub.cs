@@ -57,6 +57,9 @@ public sealed partial class EventHub : IDisposable
     /// <summary>Raised (outside the hub's lock) when a client is dropped.</summary>
     public event Action<string>? ClientDropped;
 
+    /// <summary>Raised (outside the hub's lock) after a client subscribed, with the streams it follows.</summary>
+    public event Action<EventStreams>? Subscribed;
+
     /// <summary>Raised (outside the hub's lock) after an event is published.</summary>
     public event Action<AgentEvent>? Published;
 
@@ -68,6 +71,23 @@ public sealed partial class EventHub : IDisposable
             {
                 return _clients.Count;
             }
+        }
+    }
+
+    /// <summary>Whether any client follows <paramref name="stream"/> now (a publisher may skip building payloads nobody reads).</summary>
+    public bool HasClients(EventStreams stream)
+    {
+        lock (_gate)
+        {
+            foreach (var client in _clients)
+            {
+                if ((client.Streams & stream) != 0)
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
     }
 
@@ -163,6 +183,7 @@ public sealed partial class EventHub : IDisposable
     /// </summary>
     public EventSubscription Subscribe(EventStreams streams, string? lastEventId)
     {
+        EventSubscription client;
         lock (_gate)
         {
             List<AgentEvent>? replay = null;
@@ -179,10 +200,12 @@ public sealed partial class EventHub : IDisposable
                 }
             }
 
-            var client = new EventSubscription(streams, _options, _sequence, replay, replay is null ? Snapshot(streams) : null);
+            client = new EventSubscription(streams, _options, _sequence, replay, replay is null ? Snapshot(streams) : null);
             _clients.Add(client);
-            return client;
         }
+
+        Subscribed?.Invoke(streams);
+        return client;
     }
 
     public void Unsubscribe(EventSubscription client)

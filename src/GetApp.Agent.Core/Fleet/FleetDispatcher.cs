@@ -196,13 +196,15 @@ public sealed partial class FleetDispatcher
     /// Sends the device's deliverable commands down its open channel, in order, each once per connection. One sender per
     /// device at a time, so two actions given together cannot cross.
     /// </summary>
-    public async Task DispatchAsync(string deviceId, CancellationToken cancellationToken)
+    /// <param name="child">The child as the caller just read it (spares a read), or null.</param>
+    public async Task DispatchAsync(string deviceId, CancellationToken cancellationToken, ChildDevice? child = null)
     {
         var gate = _sending.GetOrAdd(deviceId, _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_channels.Find(deviceId) is not { } channel || await _registry.FindAsync(deviceId, cancellationToken).ConfigureAwait(false) is not { IsManaged: true })
+            if (_channels.Find(deviceId) is not { } channel
+                || (child ?? await _registry.FindAsync(deviceId, cancellationToken).ConfigureAwait(false)) is not { IsManaged: true })
             {
                 return;
             }

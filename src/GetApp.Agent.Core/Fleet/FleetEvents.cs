@@ -11,24 +11,29 @@ namespace GetApp.Agent.Core.Fleet;
 /// Feeds the <c>fleet</c> event stream (docs/fleet.md): a child's whole fleet entry (<see cref="FleetDeviceDto"/>)
 /// whenever anything about it changes — registration, decision, channel open or closed, a report, a command. Changes are
 /// gathered and each child's entry is rebuilt at most once per <see cref="FleetOptions.EventInterval"/>: a child reporting
-/// progress every two seconds costs one entry, not one per report. The hub keeps each child's latest entry, so a new
-/// client's snapshot is the whole fleet.
+/// progress every two seconds costs one entry, not one per report. While nobody follows the stream, nothing is built:
+/// the children changed are only noted, and their entries are published as soon as a client comes (right after its
+/// snapshot; an entry is a child's whole state, so a client resuming with <c>Last-Event-ID</c> gets the latest of each
+/// child it missed a change of).
 /// </summary>
 public sealed partial class FleetEvents : BackgroundService
 {
     private readonly FleetView _view;
     private readonly EventHub _hub;
+    private readonly ChildRegistry _registry;
     private readonly FleetOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<FleetEvents> _logger;
     private readonly ConcurrentDictionary<string, byte> _dirty = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly SemaphoreSlim _publishing = new(1, 1);
 
     public FleetEvents(FleetView view, EventHub hub, ChildRegistry registry, ChildReports reports, ManagedChannels channels, FleetDispatcher dispatcher,
         FleetOptions options, TimeProvider timeProvider, ILogger<FleetEvents> logger)
     {
         _view = view;
         _hub = hub;
+        _registry = registry;
         _options = options;
         _timeProvider = timeProvider;
         _logger = logger;
@@ -36,12 +41,24 @@ public sealed partial class FleetEvents : BackgroundService
         reports.Accepted += Touch;
         channels.Changed += (deviceId, _) => Touch(deviceId);
         dispatcher.CommandsChanged += Touch;
+        hub.Subscribed += streams =>
+        {
+            if ((streams & EventStreams.Fleet) != 0 && !_dirty.IsEmpty)
+            {
+                Wake();
+            }
+        };
     }
 
     /// <summary>Marks a child's entry to be published again.</summary>
     public void Touch(string deviceId)
     {
         _dirty[deviceId] = 0;
+        Wake();
+    }
+
+    private void Wake()
+    {
         if (_wake.CurrentCount == 0)
         {
             try
@@ -59,9 +76,10 @@ public sealed partial class FleetEvents : BackgroundService
     {
         try
         {
-            foreach (var entry in await _view.FleetAsync(stoppingToken).ConfigureAwait(false))
+            // Every child known at start is to be published once someone looks.
+            foreach (var child in await _registry.ListAsync(null, ChildFilter.All, stoppingToken).ConfigureAwait(false))
             {
-                _hub.Prime(EventStreams.Fleet, entry.DeviceId, Serialize(entry));
+                _dirty[child.DeviceId] = 0;
             }
         }
         catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
@@ -75,11 +93,9 @@ public sealed partial class FleetEvents : BackgroundService
             {
                 await _wake.WaitAsync(stoppingToken).ConfigureAwait(false);
                 await Task.Delay(_options.EventInterval, _timeProvider, stoppingToken).ConfigureAwait(false);
-                foreach (var deviceId in _dirty.Keys)
+                if (_hub.HasClients(EventStreams.Fleet))
                 {
-                    _dirty.TryRemove(deviceId, out _);
-                    var entry = await _view.FleetDeviceAsync(deviceId, stoppingToken).ConfigureAwait(false);
-                    _hub.Publish(EventStreams.Fleet, Serialize(entry), deviceId, forget: entry.Removed);
+                    await PublishDirtyAsync(stoppingToken).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -90,6 +106,24 @@ public sealed partial class FleetEvents : BackgroundService
             {
                 LogFailed(e.Message);
             }
+        }
+    }
+
+    private async Task PublishDirtyAsync(CancellationToken cancellationToken)
+    {
+        await _publishing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            foreach (var deviceId in _dirty.Keys.Order(StringComparer.Ordinal))
+            {
+                _dirty.TryRemove(deviceId, out _);
+                var entry = await _view.FleetDeviceAsync(deviceId, cancellationToken).ConfigureAwait(false);
+                _hub.Publish(EventStreams.Fleet, Serialize(entry), deviceId, forget: entry.Removed);
+            }
+        }
+        finally
+        {
+            _publishing.Release();
         }
     }
 

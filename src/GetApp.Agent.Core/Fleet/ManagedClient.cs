@@ -83,6 +83,7 @@ public sealed partial class ManagedClient : BackgroundService
             _flags = (current.OrchestrateMe, current.ReactiveMode);
             if (_client is null || !(current.OrchestrateMe || current.ReactiveMode))
             {
+                _status = new Status("off", null, null, null, null, null, _status.LastError);
                 if (_client is not null && registered)
                 {
                     registered = !await UnregisterAsync(stoppingToken).ConfigureAwait(false);

@@ -92,7 +92,11 @@ public sealed partial class ManagedCommandRunner : BackgroundService
                 }
                 else if (entry.Status == FleetCommandStatus.Received)
                 {
-                    await RunAsync(new ManagedCommandDto(entry.CommandId, FleetActions.NameOf(entry.Action), entry.CatalogId, entry.ReceivedAt, entry.ReceivedAt), stoppingToken).ConfigureAwait(false);
+                    var command = new ManagedCommandDto(entry.CommandId, FleetActions.NameOf(entry.Action), entry.CatalogId, entry.ReceivedAt, entry.ReceivedAt);
+                    if (!await AlreadyDoneAsync(command, stoppingToken).ConfigureAwait(false))
+                    {
+                        await RunAsync(command, stoppingToken).ConfigureAwait(false);
+                    }
                 }
             }
 
@@ -103,6 +107,36 @@ public sealed partial class ManagedCommandRunner : BackgroundService
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+    }
+
+    /// <summary>
+    /// A command cut off by a stop after it moved its release but before its outcome was recorded: its move is not made
+    /// again (the lifecycle would refuse it, and the operator would read a refusal of what did happen). A start that took
+    /// is watched; a stop, cancel or delete that took is done.
+    /// </summary>
+    private async Task<bool> AlreadyDoneAsync(ManagedCommandDto command, CancellationToken cancellationToken)
+    {
+        if (command.CatalogId is not { } catalogId || await _releases.FindAsync(catalogId, cancellationToken).ConfigureAwait(false) is not { } release)
+        {
+            return false;
+        }
+
+        var action = FleetActions.Parse(command.Action)!.Value;
+        var position = release.Position;
+        switch (action)
+        {
+            case FleetAction.DeliveryStart when position is { State: ReleaseState.Delivery, DeliveryStatus: DeliveryStatus.Start or DeliveryStatus.InProgress }:
+            case FleetAction.DeployStart when position.State is ReleaseState.Deploy && position.DeployStatus is not (DeploymentStatus.Error or DeploymentStatus.Cancelled):
+                await WatchAsync(command.CommandId, action, catalogId, cancellationToken).ConfigureAwait(false);
+                return true;
+            case FleetAction.DeliveryStop when position is { State: ReleaseState.Delivery, DeliveryStatus: DeliveryStatus.Pause }:
+            case FleetAction.DeliveryCancel when position is { State: ReleaseState.Delivery, DeliveryStatus: DeliveryStatus.Cancel }:
+            case FleetAction.DeliveryDelete when position.State is ReleaseState.Deleted:
+                await FinishAsync(command.CommandId, FleetCommandStatus.Done, $"release '{catalogId}' is now {Describe(release)}", cancellationToken).ConfigureAwait(false);
+                return true;
+            default:
+                return false;
         }
     }
 

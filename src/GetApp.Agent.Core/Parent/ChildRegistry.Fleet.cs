@@ -103,17 +103,50 @@ public sealed partial class ChildRegistry
         return (children, null, false);
     }
 
-    /// <summary>The child's command channel opened (<paramref name="connected"/>) or closed: noted, and the child counts as seen.</summary>
-    public async Task NoteChannelAsync(string deviceId, bool connected, string? address, CancellationToken cancellationToken)
+    /// <summary>
+    /// A registered child's command channel opens: noted (it counts as seen), in one statement that also reads how it is
+    /// managed. Returns the child with its fleet fields only (no device data: a reconnecting fleet opens many channels at
+    /// once), or null when it has not registered with either flag on.
+    /// </summary>
+    public async Task<ChildDevice?> OpenChannelAsync(string deviceId, string? address, CancellationToken cancellationToken)
     {
-        var now = Text(timeProvider.GetUtcNow());
+        ChildDevice? child = null;
+        var now = timeProvider.GetUtcNow();
+        await using (var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false))
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText =
+                "UPDATE children SET connected_at = $now, last_seen_at = $now, address = COALESCE($address, address) " +
+                "WHERE device_id = $id AND (orchestrate_me OR reactive_mode) " +
+                "RETURNING orchestrate_me, reactive_mode, orchestration, first_seen_at, registered_at, disconnected_at;";
+            command.Parameters.AddWithValue("$now", Text(now));
+            command.Parameters.AddWithValue("$address", (object?)address ?? DBNull.Value);
+            command.Parameters.AddWithValue("$id", deviceId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                child = new ChildDevice(deviceId, [], null, null, address, null, Parse(reader.GetString(3)), now,
+                    reader.GetInt64(0) != 0, reader.GetInt64(1) != 0, NullableText(reader, 2),
+                    NullableText(reader, 4) is { } registered ? Parse(registered) : null, now,
+                    NullableText(reader, 5) is { } disconnected ? Parse(disconnected) : null);
+            }
+        }
+
+        if (child is not null)
+        {
+            Changed?.Invoke(deviceId);
+        }
+
+        return child;
+    }
+
+    /// <summary>The child's command channel closed: noted, and the child counts as seen.</summary>
+    public async Task CloseChannelAsync(string deviceId, CancellationToken cancellationToken)
+    {
         await using (var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false))
         {
-            await ExecuteAsync(connection, null,
-                connected
-                    ? "UPDATE children SET connected_at = $now, last_seen_at = $now, address = COALESCE($address, address) WHERE device_id = $id;"
-                    : "UPDATE children SET disconnected_at = $now, last_seen_at = $now WHERE device_id = $id;",
-                cancellationToken, ("$now", now), ("$address", address), ("$id", deviceId)).ConfigureAwait(false);
+            await ExecuteAsync(connection, null, "UPDATE children SET disconnected_at = $now, last_seen_at = $now WHERE device_id = $id;",
+                cancellationToken, ("$now", Text(timeProvider.GetUtcNow())), ("$id", deviceId)).ConfigureAwait(false);
         }
 
         Changed?.Invoke(deviceId);

@@ -176,7 +176,7 @@ internal static partial class ManagedApi
             return ApiResults.Conflict(refusal);
         }
 
-        if (await registry.FindAsync(deviceId, aborted).ConfigureAwait(false) is not { } child || !(child.OrchestrateMe || child.ReactiveMode))
+        if (await registry.OpenChannelAsync(deviceId, context.Connection.RemoteIpAddress?.ToString(), aborted).ConfigureAwait(false) is not { } child)
         {
             return ApiResults.NotFound($"device '{deviceId}' has not registered for fleet control: POST /api/cdn/devices/register first");
         }
@@ -198,11 +198,10 @@ internal static partial class ManagedApi
         using var stall = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
         try
         {
-            await registry.NoteChannelAsync(deviceId, connected: true, context.Connection.RemoteIpAddress?.ToString(), aborted).ConfigureAwait(false);
             var writer = response.BodyWriter;
             writer.Write(await dispatcher.HelloFrameAsync(child, aborted).ConfigureAwait(false));
             await FlushAsync(writer, options, stall).ConfigureAwait(false);
-            await dispatcher.DispatchAsync(deviceId, aborted).ConfigureAwait(false);
+            await dispatcher.DispatchAsync(deviceId, aborted, child).ConfigureAwait(false);
             while (await channel.Frames.WaitToReadAsync(stop.Token).ConfigureAwait(false))
             {
                 while (channel.Frames.TryRead(out var frame))
@@ -234,7 +233,7 @@ internal static partial class ManagedApi
             {
                 try
                 {
-                    await registry.NoteChannelAsync(deviceId, connected: false, null, CancellationToken.None).ConfigureAwait(false);
+                    await registry.CloseChannelAsync(deviceId, CancellationToken.None).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
                 {

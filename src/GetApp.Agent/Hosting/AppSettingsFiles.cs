@@ -13,7 +13,8 @@ internal static class AppSettingsFiles
 
     /// <summary>The keys of the <c>Agent</c> section (<see cref="AgentOptionsResolver"/>).</summary>
     public static readonly string[] AgentKeys =
-        ["Urls", "DataDir", "Catalog", "Upstream", "DeviceSecret", "CosignPublicKey", "HttpsCertificate", "HttpsKey", "LogLevel", "LogFormat"];
+        ["Urls", "DataDir", "Catalog", "Upstream", "DeviceSecret", "CosignPublicKey", "HttpsCertificate", "HttpsKey", "LogLevel", "LogFormat",
+         "ChildrenSecret", "OrchestrateMe", "ReactiveMode"];
 
     /// <summary>Top-level sections: ours, and the host's own <c>Logging</c> (<c>Logging:LogLevel:&lt;category&gt;</c>).</summary>
     public static readonly string[] Sections = ["Agent", "Logging"];

@@ -121,6 +121,38 @@ public class FleetApiTests
     }
 
     [Fact]
+    public async Task TheFleetStream_GivesEveryChildChangedWhileNobodyFollowedIt_ToANewClientAndToOneResuming()
+    {
+        await using var parent = await StartDetachedParentAsync();
+        await RegisterAsync(parent.Client, "early", orchestrateMe: true, reactiveMode: false);
+
+        string lastId;
+        await using (var first = await SseClient.ConnectAsync(parent.Client, "/api/cdn/events/fleet"))
+        {
+            Assert.Equal("reset", (await first.NextEventAsync()).Event);
+            var early = await first.WaitForAsync(e => !e.IsComment && e.Json.GetProperty("deviceId").GetString() == "early");
+            Assert.Equal("pending", early.Json.GetProperty("device").GetProperty("orchestration").GetString());
+            lastId = early.Id!;
+        }
+
+        // Nobody follows now: changes are only noted.
+        await RegisterAsync(parent.Client, "late", orchestrateMe: false, reactiveMode: true);
+        (await PostAsync(parent.Client, "/api/cdn/devices/orchestration", """{"deviceIds":["early"],"decision":"refuse"}""")).EnsureSuccessStatusCode();
+        await Task.Delay(1500);
+
+        await using var resumed = await SseClient.ConnectAsync(parent.Client, "/api/cdn/events/fleet", lastId);
+        var late = await resumed.WaitForAsync(e => !e.IsComment && e.Json.GetProperty("deviceId").GetString() == "late");
+        Assert.Equal("reactive", late.Json.GetProperty("device").GetProperty("mode").GetString());
+        // Each child's latest entry, in the order of their ids: "early" came before "late".
+        Assert.Contains(resumed.Events, e => e.Json.GetProperty("deviceId").GetString() == "early"
+            && e.Json.GetProperty("device").GetProperty("orchestration").GetString() == "refused");
+
+        Assert.Equal(HttpStatusCode.NoContent, (await parent.Client.DeleteAsync("/api/cdn/devices/late")).StatusCode);
+        var removed = await resumed.WaitForAsync(e => !e.IsComment && e.Json.GetProperty("deviceId").GetString() == "late" && e.Json.GetProperty("removed").GetBoolean());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, removed.Json.GetProperty("device").ValueKind);
+    }
+
+    [Fact]
     public async Task AChildCannotRegisterUnderTheParentsOwnId()
     {
         await using var parent = await StartDetachedParentAsync();

@@ -51,7 +51,8 @@ public class FleetChildTests
         off.EnsureSuccessStatusCode();
         await EventuallyAsync(async () => (await FleetKit.DevicesAsync(parent.Client))["kid"] is var d && !d["online"]!.GetValue<bool>() && d["mode"]!.GetValue<string>() == "none",
             "the child off the fleet", TimeSpan.FromSeconds(15));
-        Assert.Equal("off", (await FleetKit.ObjectAsync(child.Client, "/api/v2/agent/managed"))["state"]!.GetValue<string>());
+        await EventuallyAsync(async () => (await FleetKit.ObjectAsync(child.Client, "/api/v2/agent/managed"))["state"]!.GetValue<string>() == "off",
+            "the child's link off", TimeSpan.FromSeconds(15));
         await HttpAssert.AppErrorAsync(await parent.Client.PostAsync("/api/cdn/devices/action",
             new StringContent("""{"action":"Discovery","deviceIds":["kid"]}""", Encoding.UTF8, "application/json")), HttpStatusCode.Conflict);
     }
