@@ -117,7 +117,7 @@ wrk_rps() { wrk -t1 -c"$CONNS" -d"${SECS}s" "$1" | awk '/Requests\/sec/ {print $
 # hey_p99 URL RATE: p50 and p99 (ms) at RATE requests per second, 8 workers.
 hey_latency() {
   local per_worker=$(( ($2 + 7) / 8 ))
-  hey -z "${SECS}s" -c 8 -q "$per_worker" "$1" | awk '/ 50% in/ {p50=$3*1000} / 99% in/ {p99=$3*1000} END {printf "%.2f %.2f", p50, p99}'
+  hey -z "${SECS}s" -c 8 -q "$per_worker" "$1" | awk '/ 50% in/ {p50=$3*1000} / 99% in/ {p99=$3*1000} END {printf "%.2f %.2f\n", p50, p99}'
 }
 # time_get URL COUNT: median wall time (ms) of COUNT sequential GETs.
 time_get() {
