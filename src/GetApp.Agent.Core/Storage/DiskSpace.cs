@@ -84,8 +84,9 @@ public sealed class DiskSpace
     }
 
     /// <summary>
-    /// Looks at the disk: enters the full state when next to nothing is left (giving the reserve back); leaves it once the
-    /// reserve fits again with as much to spare and is made again; otherwise makes the reserve when it is missing and fits.
+    /// Looks at the disk: enters the full state when next to nothing is left (keeping the reserve for the agent's own next
+    /// write); leaves it once there is room for the reserve with as much to spare (making it again when it was given back);
+    /// otherwise makes the reserve when it is missing and fits.
     /// </summary>
     public void Check()
     {
@@ -96,7 +97,9 @@ public sealed class DiskSpace
             var reserved = HasReserve();
             if (_full)
             {
-                if (!reserved && available >= RecoverAtBytes && TryCreateReserve() && Available() >= FullBelowBytes)
+                // Back once there is as much room as the reserve needs with as much again to spare, the reserve made
+                // again first when it was given back.
+                if (available >= RecoverAtBytes && (reserved || (TryCreateReserve() && Available() >= FullBelowBytes)))
                 {
                     _full = false;
                     changed = false;
@@ -104,11 +107,11 @@ public sealed class DiskSpace
             }
             else if (available < FullBelowBytes)
             {
-                // Full without a write having failed yet (someone else filled it): the reserve goes back now, so the next
-                // write of the agent finds room, and changes are refused from here on.
+                // Full without a write having failed yet (someone else filled it): changes are refused from here on, but
+                // the reserve stays until one of the agent's own writes needs it (Exhausted). Given back now, whatever
+                // filled the disk could take that room too, and the agent could no longer record a failure.
                 _full = true;
                 changed = true;
-                DeleteReserve();
             }
             else if (!reserved && available >= RecoverAtBytes)
             {

@@ -148,6 +148,41 @@ public class DiskFullTests
         }
     }
 
+    [SmallDiskFact]
+    public async Task Store_DiskFilledBySomeoneElse_ReserveKeptUntilTheAgentsOwnWriteNeedsIt_SoTheFailureIsStillRecorded()
+    {
+        using var disk = SmallDisk.Mount(32L * 1024 * 1024);
+        var database = new AgentDatabase(disk.Path);
+        try
+        {
+            await new SchemaMigrator(database, NullLogger<SchemaMigrator>.Instance).MigrateAsync(CancellationToken.None);
+            database.Space.Check();
+            disk.Fill();
+
+            // The monitor's look finds the disk full: changes are refused from now on, but the reserve is not handed to
+            // whatever filled the disk, which goes on taking every byte it can.
+            database.Space.Check();
+            Assert.True(database.Space.IsFull);
+            Assert.True(File.Exists(database.Space.ReservePath));
+            disk.Fill();
+
+            // The agent's own write (a failure to record) still finds the room it needs.
+            var big = new string('x', 2 * 1024 * 1024);
+            await database.WriteAsync((connection, transaction, ct) => InsertAsync(connection, transaction, "probe", big, ct), CancellationToken.None);
+            Assert.False(File.Exists(database.Space.ReservePath));
+
+            // Space freed: the reserve is made again and the full state ends.
+            disk.FreeFiller();
+            database.Space.Check();
+            Assert.False(database.Space.IsFull);
+            Assert.True(File.Exists(database.Space.ReservePath));
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+        }
+    }
+
     private static async Task<int> InsertAsync(SqliteConnection connection, SqliteTransaction transaction, string key, string value, CancellationToken ct)
     {
         await using var command = connection.CreateCommand();
