@@ -3,15 +3,20 @@ using System.Security.Cryptography;
 using GetApp.Agent.Core.Contracts;
 using GetApp.Agent.Core.Storage;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace GetApp.Agent.Core.Fleet;
 
-/// <summary>One command for one child, as the parent keeps it (table <c>fleet_commands</c>).</summary>
+/// <summary>
+/// One command for one child, as the parent keeps it (table <c>fleet_commands</c>). <see cref="ActionName"/> is the action
+/// as stored: a row written by another version of the agent may name one this build cannot read (<see cref="Action"/> null).
+/// </summary>
 public sealed record FleetCommand(
     long Seq,
     string CommandId,
     string DeviceId,
-    FleetAction Action,
+    string ActionName,
     string? CatalogId,
     FleetCommandStatus Status,
     string? Message,
@@ -19,15 +24,21 @@ public sealed record FleetCommand(
     DateTimeOffset ExpiresAt,
     DateTimeOffset? SentAt,
     int Sends,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt)
+{
+    /// <summary>The action, or null when this build cannot read <see cref="ActionName"/>: such a command is never sent.</summary>
+    public FleetAction? Action => FleetActions.Parse(ActionName);
+}
 
 /// <summary>
 /// The parent's commands (docs/fleet.md), in SQLite so that a command for an offline child survives a restart of the
 /// parent. A command is committed before the operator hears about it; it is delivered in order (<see cref="FleetCommand.Seq"/>)
 /// until the child acknowledges it, and its status only moves forward (<see cref="FleetActions.Advances"/>).
 /// </summary>
-public sealed class FleetCommandStore(AgentDatabase database, FleetOptions options)
+public sealed partial class FleetCommandStore(AgentDatabase database, FleetOptions options, ILogger<FleetCommandStore>? logger = null)
 {
+    private readonly ILogger _logger = logger ?? NullLogger<FleetCommandStore>.Instance;
+
     private const string Columns = "seq, command_id, device_id, action, catalog_id, status, message, created_at, expires_at, sent_at, sends, updated_at";
     private static readonly string Open = $"('{FleetActions.NameOf(FleetCommandStatus.Pending)}', '{FleetActions.NameOf(FleetCommandStatus.Sent)}')";
 
@@ -64,21 +75,61 @@ public sealed class FleetCommandStore(AgentDatabase database, FleetOptions optio
                     ("$cid", id), ("$id", deviceId), ("$action", FleetActions.NameOf(action)), ("$catalog", catalogId),
                     ("$status", FleetActions.NameOf(FleetCommandStatus.Pending)), ("$now", Text(now)), ("$expires", Text(expiresAt)));
                 var seq = Convert.ToInt64(await insert.ExecuteScalarAsync(ct).ConfigureAwait(false), CultureInfo.InvariantCulture);
-                commands.Add(new FleetCommand(seq, id, deviceId, action, catalogId, FleetCommandStatus.Pending, null, now, expiresAt, null, 0, now));
+                commands.Add(new FleetCommand(seq, id, deviceId, FleetActions.NameOf(action), catalogId, FleetCommandStatus.Pending, null, now, expiresAt, null, 0, now));
             }
 
             return (commands, null);
         }, cancellationToken);
 
-    /// <summary>The device's commands still to deliver (pending, or sent and not acknowledged), not expired, in order.</summary>
+    /// <summary>Raised with the device's id when commands of it were failed here (<see cref="DeliverableAsync"/>).</summary>
+    public event Action<string>? Failed;
+
+    /// <summary>
+    /// The device's commands still to deliver (pending, or sent and not acknowledged), not expired, in order. A command
+    /// whose stored action this build cannot read (written by another version of the agent) is never sent — not as
+    /// another action, not at all: it is marked <c>failed</c> with the reason, and logged.
+    /// </summary>
     public async Task<IReadOnlyList<FleetCommand>> DeliverableAsync(string deviceId, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, null,
-            $"SELECT {Columns} FROM fleet_commands WHERE device_id = $id AND status IN {Open} AND expires_at > $now ORDER BY seq;",
-            ("$id", deviceId), ("$now", Text(now)));
-        return await ReadAllAsync(command, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<FleetCommand> deliverable;
+        await using (var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await using var command = Command(connection, null,
+                $"SELECT {Columns} FROM fleet_commands WHERE device_id = $id AND status IN {Open} AND expires_at > $now ORDER BY seq;",
+                ("$id", deviceId), ("$now", Text(now)));
+            deliverable = await ReadAllAsync(command, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (deliverable.All(c => c.Action is not null))
+        {
+            return deliverable;
+        }
+
+        var unreadable = deliverable.Where(c => c.Action is null).ToList();
+        await database.WriteAsync(async (connection, transaction, ct) =>
+        {
+            foreach (var bad in unreadable)
+            {
+                await using var update = Command(connection, transaction,
+                    $"UPDATE fleet_commands SET status = $failed, message = $message, updated_at = $now WHERE seq = $seq AND status IN {Open};",
+                    ("$failed", FleetActions.NameOf(FleetCommandStatus.Failed)), ("$message", UnreadableMessage(bad.ActionName)), ("$now", Text(now)), ("$seq", bad.Seq));
+                await update.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+        foreach (var bad in unreadable)
+        {
+            LogUnreadable(_logger, bad.CommandId, deviceId, bad.ActionName);
+        }
+
+        Failed?.Invoke(deviceId);
+        return [.. deliverable.Where(c => c.Action is not null)];
     }
+
+    /// <summary>Why a command with an action this build cannot read was not sent.</summary>
+    public static string UnreadableMessage(string action) =>
+        $"not sent: this agent does not know the action '{action}' (stored by another version of the agent); it runs only {string.Join(", ", FleetActions.All.Select(FleetActions.NameOf))}";
 
     /// <summary>Notes that the commands went down the device's channel (they stay deliverable until acknowledged).</summary>
     public Task MarkSentAsync(IReadOnlyList<long> seqs, DateTimeOffset now, CancellationToken cancellationToken) =>
@@ -239,7 +290,7 @@ public sealed class FleetCommandStore(AgentDatabase database, FleetOptions optio
                 reader.GetInt64(0),
                 reader.GetString(1),
                 reader.GetString(2),
-                FleetActions.Parse(reader.GetString(3)) ?? FleetAction.Discovery,
+                reader.GetString(3),
                 reader.IsDBNull(4) ? null : reader.GetString(4),
                 FleetActions.ParseStatus(reader.GetString(5)) ?? FleetCommandStatus.Pending,
                 reader.IsDBNull(6) ? null : reader.GetString(6),
@@ -270,4 +321,8 @@ public sealed class FleetCommandStore(AgentDatabase database, FleetOptions optio
 
     internal static DateTimeOffset Parse(string value) =>
         DateTimeOffset.Parse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+
+    [LoggerMessage(EventId = 7800, Level = LogLevel.Warning,
+        Message = "Command {CommandId} for {DeviceId} names the action '{Action}', which this agent does not know (stored by another version): marked failed, not sent")]
+    private static partial void LogUnreadable(ILogger logger, string commandId, string deviceId, string action);
 }

@@ -48,6 +48,7 @@ public sealed partial class FleetDispatcher
         _timeProvider = timeProvider;
         _logger = logger;
         registry.IsOnline = channels.IsOnline;
+        store.Failed += deviceId => CommandsChanged?.Invoke(deviceId);
     }
 
     /// <summary>Raised after a command of a device changed (queued, sent, reported, expired), with the device id.</summary>
@@ -218,7 +219,7 @@ public sealed partial class FleetDispatcher
                     continue;
                 }
 
-                var dto = new ManagedCommandDto(command.CommandId, FleetActions.NameOf(command.Action), command.CatalogId, command.CreatedAt, command.ExpiresAt);
+                var dto = new ManagedCommandDto(command.CommandId, command.ActionName, command.CatalogId, command.CreatedAt, command.ExpiresAt);
                 if (!channel.TryWrite(CommandFrame(command.CommandId, JsonSerializer.SerializeToUtf8Bytes(dto, FleetJson.Context.ManagedCommandDto))))
                 {
                     break;
@@ -249,7 +250,7 @@ public sealed partial class FleetDispatcher
         {
             if (status is FleetCommandStatus.Refused or FleetCommandStatus.Failed)
             {
-                LogRefused(commandId, FleetActions.NameOf(command.Action), deviceId, FleetActions.NameOf(status), message ?? "");
+                LogRefused(commandId, command.ActionName, deviceId, FleetActions.NameOf(status), message ?? "");
             }
 
             CommandsChanged?.Invoke(deviceId);

@@ -22,7 +22,7 @@ public sealed record FleetCommandDto(
     public static FleetCommandDto From(FleetCommand command)
     {
         ArgumentNullException.ThrowIfNull(command);
-        return new(command.CommandId, command.DeviceId, FleetActions.NameOf(command.Action), command.CatalogId, FleetActions.NameOf(command.Status),
+        return new(command.CommandId, command.DeviceId, command.ActionName, command.CatalogId, FleetActions.NameOf(command.Status),
             command.Message, command.CreatedAt, command.ExpiresAt, command.SentAt, command.Sends, command.UpdatedAt);
     }
 }
@@ -87,7 +87,7 @@ public sealed record ManagedCommandEntryDto(
     public static ManagedCommandEntryDto From(ManagedCommandEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        return new(entry.CommandId, entry.ParentId, FleetActions.NameOf(entry.Action), entry.CatalogId, FleetActions.NameOf(entry.Status), entry.Message,
+        return new(entry.CommandId, entry.ParentId, entry.ActionName, entry.CatalogId, FleetActions.NameOf(entry.Status), entry.Message,
             entry.Reported is { } r ? FleetActions.NameOf(r) : null, entry.ReceivedAt, entry.UpdatedAt);
     }
 }

@@ -27,6 +27,7 @@ public sealed partial class FleetEvents : BackgroundService
     private readonly ConcurrentDictionary<string, byte> _dirty = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly SemaphoreSlim _publishing = new(1, 1);
+    private int _prompt;
 
     public FleetEvents(FleetView view, EventHub hub, ChildRegistry registry, ChildReports reports, ManagedChannels channels, FleetDispatcher dispatcher,
         FleetOptions options, TimeProvider timeProvider, ILogger<FleetEvents> logger)
@@ -45,6 +46,9 @@ public sealed partial class FleetEvents : BackgroundService
         {
             if ((streams & EventStreams.Fleet) != 0 && !_dirty.IsEmpty)
             {
+                // Its snapshot lacks these children: they follow at once, not after the gathering delay (a page would
+                // otherwise show "no children" for a moment).
+                Volatile.Write(ref _prompt, 1);
                 Wake();
             }
         };
@@ -92,7 +96,10 @@ public sealed partial class FleetEvents : BackgroundService
             try
             {
                 await _wake.WaitAsync(stoppingToken).ConfigureAwait(false);
-                await Task.Delay(_options.EventInterval, _timeProvider, stoppingToken).ConfigureAwait(false);
+                if (Interlocked.Exchange(ref _prompt, 0) == 0)
+                {
+                    await Task.Delay(_options.EventInterval, _timeProvider, stoppingToken).ConfigureAwait(false);
+                }
                 if (_hub.HasClients(EventStreams.Fleet))
                 {
                     await PublishDirtyAsync(stoppingToken).ConfigureAwait(false);

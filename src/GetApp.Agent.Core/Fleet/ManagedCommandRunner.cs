@@ -54,10 +54,11 @@ public sealed partial class ManagedCommandRunner : BackgroundService
         ArgumentNullException.ThrowIfNull(command);
         if (FleetActions.Parse(command.Action) is not { } action)
         {
-            // A newer parent's action this agent does not know: refused, so the operator sees why.
-            if (await _log.TryBeginAsync(command.CommandId, parentId, FleetAction.Discovery, command.CatalogId, cancellationToken).ConfigureAwait(false) is null)
+            // A newer parent's action this agent does not know: recorded under its own name (never as another action, which
+            // a restart would then run) and refused, so the operator sees why.
+            if (await _log.TryBeginAsync(command.CommandId, parentId, command.Action ?? "", command.CatalogId, cancellationToken).ConfigureAwait(false) is null)
             {
-                await FinishAsync(command.CommandId, FleetCommandStatus.Refused, $"this agent does not know the action '{command.Action}'", cancellationToken).ConfigureAwait(false);
+                await FinishAsync(command.CommandId, FleetCommandStatus.Refused, ManagedCommandLog.UnknownActionMessage(command.Action ?? ""), cancellationToken).ConfigureAwait(false);
             }
 
             return;
@@ -82,17 +83,23 @@ public sealed partial class ManagedCommandRunner : BackgroundService
         {
             foreach (var entry in await _log.UnfinishedAsync(stoppingToken).ConfigureAwait(false))
             {
+                if (entry.Action is not { } action)
+                {
+                    Changed?.Invoke(); // the log refused it (never run): its refusal is to be reported
+                    continue;
+                }
+
                 if (entry.Status == FleetCommandStatus.Accepted && entry.CatalogId is { } catalogId)
                 {
-                    _watches[catalogId] = (entry.CommandId, entry.Action);
+                    _watches[catalogId] = (entry.CommandId, action);
                     if (await _releases.FindAsync(catalogId, stoppingToken).ConfigureAwait(false) is { } release)
                     {
-                        await JudgeAsync(entry.CommandId, entry.Action, release, stoppingToken).ConfigureAwait(false);
+                        await JudgeAsync(entry.CommandId, action, release, stoppingToken).ConfigureAwait(false);
                     }
                 }
                 else if (entry.Status == FleetCommandStatus.Received)
                 {
-                    var command = new ManagedCommandDto(entry.CommandId, FleetActions.NameOf(entry.Action), entry.CatalogId, entry.ReceivedAt, entry.ReceivedAt);
+                    var command = new ManagedCommandDto(entry.CommandId, entry.ActionName, entry.CatalogId, entry.ReceivedAt, entry.ReceivedAt);
                     if (!await AlreadyDoneAsync(command, stoppingToken).ConfigureAwait(false))
                     {
                         await RunAsync(command, stoppingToken).ConfigureAwait(false);

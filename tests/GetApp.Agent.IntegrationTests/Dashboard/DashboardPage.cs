@@ -75,6 +75,18 @@ public sealed class DashboardPage : IAsyncDisposable
     public async Task<IReadOnlyList<string>> VisibleActionsAsync(string catalogId) =>
         await Release(catalogId).Locator("button[data-action]:visible").EvaluateAllAsync<string[]>("buttons => buttons.map(b => b.dataset.action)");
 
+    /// <summary>A child's card in the Fleet view.</summary>
+    public ILocator Child(string deviceId) => Page.Locator($"main article.child[data-device-id=\"{deviceId}\"]");
+
+    /// <summary>A badge or fact of a child's card (<c>online</c>, <c>mode</c>, <c>orchestration</c>, <c>lastSeen</c>).</summary>
+    public ILocator ChildField(string deviceId, string field) => Child(deviceId).Locator($".child-head [data-field={field}]");
+
+    /// <summary>The latest command of an action on a child's card.</summary>
+    public ILocator ChildCommand(string deviceId, string action) => Child(deviceId).Locator($"li.command[data-action={action}]").First;
+
+    /// <summary>A button of the Fleet view's bar for the selected devices.</summary>
+    public ILocator FleetButton(string action) => Page.Locator($".fleet-toolbar button[data-action={action}]");
+
     public ILocator Setting(string name) => Page.Locator($"[data-setting=\"{name}\"]");
 
     /// <summary>A setting's input, found by its label as a person (or a screen reader) finds it.</summary>

@@ -22,7 +22,7 @@ public sealed class ScreenshotTests(DashboardBrowser browser)
     private const string Driver = "15.sensor-driver@1.4.2";
     private const string Docs = "3.demo-docs@0.9.0";
 
-    private static readonly string[] Views = ["dashboard", "releases", "offering", "settings"];
+    private static readonly string[] Views = ["dashboard", "releases", "offering", "fleet", "settings"];
 
     [BrowserFact]
     public async Task EveryView_OnADesktopATabletAndAPhone_ScreenshotsAndNothingWiderThanTheScreen()
@@ -65,6 +65,7 @@ public sealed class ScreenshotTests(DashboardBrowser browser)
         "dashboard" => "Dashboard",
         "releases" => "Releases",
         "offering" => "App offering",
+        "fleet" => "Fleet",
         _ => "Settings",
     };
 

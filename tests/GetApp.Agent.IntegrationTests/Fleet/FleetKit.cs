@@ -2,7 +2,9 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using GetApp.Agent.Core.Contracts;
+using GetApp.Agent.Core.Fleet;
 using GetApp.Agent.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace GetApp.Agent.IntegrationTests.Fleet;
 
@@ -31,6 +33,19 @@ internal static class FleetKit
             ["ORCHESTRATE_ME"] = orchestrateMe ? "true" : "false",
             ["REACTIVE_MODE"] = reactiveMode ? "true" : "false",
         });
+
+    /// <summary>
+    /// A child agent in process (real Kestrel, real HTTP to its parent) whose upstream is <paramref name="upstream"/> (the
+    /// parent, or a relay in front of it), asking to be managed as the flags say; it reconnects within 2 s.
+    /// </summary>
+    public static Task<TestAgent> StartChildInProcessAsync(string upstream, string deviceId, bool orchestrateMe = false, bool reactiveMode = false) =>
+        TestAgent.StartAsync(
+            configure: o => o with
+            {
+                UpstreamUrls = [upstream.TrimEnd('/')],
+                SettingDefaults = new Dictionary<string, bool> { ["orchestrateMe"] = orchestrateMe, ["reactiveMode"] = reactiveMode },
+            },
+            configureServices: GetAppServerDouble.AgentServices(deviceId, s => s.AddSingleton(new FleetOptions { ReconnectMax = TimeSpan.FromSeconds(2) })));
 
     public static string Url(AgentProcess agent) => agent.BaseAddress.ToString().TrimEnd('/');
 

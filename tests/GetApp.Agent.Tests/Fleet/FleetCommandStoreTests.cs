@@ -28,7 +28,7 @@ public sealed class FleetCommandStoreTests : IAsyncLifetime
         Assert.NotEqual(first[0].CommandId, first[1].CommandId);
 
         var forA = await store.DeliverableAsync("a", Now, CancellationToken.None);
-        Assert.Equal([FleetAction.DeliveryStart, FleetAction.DeployStart], forA.Select(c => c.Action));
+        Assert.Equal([FleetAction.DeliveryStart, FleetAction.DeployStart], forA.Select(c => c.Action!.Value));
 
         // Sent but not acknowledged: still to deliver (on the next connection).
         await store.MarkSentAsync([forA[0].Seq], Now, CancellationToken.None);
@@ -114,5 +114,37 @@ public sealed class FleetCommandStoreTests : IAsyncLifetime
         Assert.Null(await store.FindAsync(commands[0].CommandId, CancellationToken.None));
         Assert.Equal(2, await store.PruneAsync(Now.AddDays(31), CancellationToken.None));
         Assert.NotNull(await store.FindAsync(commands[3].CommandId, CancellationToken.None)); // still waiting for its device
+    }
+
+    [Fact]
+    public async Task ACommandWhoseStoredActionThisBuildCannotRead_IsNeverSent_ItIsMarkedFailedWithTheReason_AndLogged()
+    {
+        var logger = new RecordingLogger<FleetCommandStore>();
+        var store = new FleetCommandStore(_test.Database, new FleetOptions(), logger);
+        var failed = new List<string>();
+        store.Failed += failed.Add;
+        var first = (await store.EnqueueAsync(["a"], FleetAction.DeliveryStart, "7.x@1", Now, Now.AddDays(7), CancellationToken.None)).Commands![0];
+        var second = (await store.EnqueueAsync(["a"], FleetAction.DeployStart, "7.x@1", Now, Now.AddDays(7), CancellationToken.None)).Commands![0];
+        // Written by a newer agent (then downgraded), or damaged: an action this build has no name for.
+        await _test.ExecuteAsync($"UPDATE fleet_commands SET action = 'Reboot' WHERE command_id = '{first.CommandId}';");
+
+        var deliverable = await store.DeliverableAsync("a", Now, CancellationToken.None);
+
+        // Not sent as anything else (a Discovery, say), not sent at all; what follows it still goes, in order.
+        Assert.Equal([second.CommandId], deliverable.Select(c => c.CommandId));
+        var stored = (await store.FindAsync(first.CommandId, CancellationToken.None))!;
+        Assert.Equal(FleetCommandStatus.Failed, stored.Status);
+        Assert.Null(stored.Action);
+        Assert.Equal("Reboot", stored.ActionName);
+        Assert.Contains("does not know the action 'Reboot'", stored.Message, StringComparison.Ordinal);
+        Assert.Equal("Reboot", FleetCommandDto.From(stored).Action);
+        Assert.Equal(["a"], failed);
+        var warning = Assert.Single(logger.Entries, e => e.Id == 7800);
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, warning.Level);
+        Assert.Contains(first.CommandId, warning.Message, StringComparison.Ordinal);
+
+        // Final: never deliverable again, and no longer counted as waiting.
+        Assert.Equal([second.CommandId], (await store.DeliverableAsync("a", Now, CancellationToken.None)).Select(c => c.CommandId));
+        Assert.Equal(new Dictionary<string, int> { ["a"] = 1 }, await store.PendingCountsAsync(CancellationToken.None));
     }
 }

@@ -25,6 +25,15 @@ internal sealed class FleetTestDatabase : IDisposable
         return test;
     }
 
+    /// <summary>Runs SQL on the database as another version of the agent might have left it.</summary>
+    public async Task ExecuteAsync(string sql)
+    {
+        await using var connection = await Database.OpenAsync(CancellationToken.None);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
+    }
+
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();

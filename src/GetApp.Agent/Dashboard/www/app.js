@@ -7,11 +7,12 @@ import { h, setText } from './dom.js';
 import { confirmations, labels, routes } from './lifecycle.js';
 import { Store } from './store.js';
 import dashboard from './views/dashboard.js';
+import fleet from './views/fleet.js';
 import offering from './views/offering.js';
 import releases from './views/releases.js';
 import settings from './views/settings.js';
 
-const views = [dashboard, releases, offering, settings];
+const views = [dashboard, releases, offering, fleet, settings];
 
 const store = new Store();
 const nav = document.getElementById('nav');
@@ -88,7 +89,7 @@ function mount(focus) {
   const instance = view.create(ctx);
   current = { view, instance };
   viewRoot.replaceChildren(instance.element);
-  instance.update(new Set(['agent', 'offering', 'delivery', 'deploy', 'notification', 'connection']));
+  instance.update(new Set(['agent', 'offering', 'delivery', 'deploy', 'notification', 'fleet', 'connection']));
   for (const link of nav.querySelectorAll('a')) {
     if (link.dataset.view === view.id) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
@@ -152,7 +153,7 @@ mount(false);
 updateConnection();
 
 const stream = new EventConnection(
-  ['agent', 'offering', 'delivery', 'deploy', 'notifications'],
+  ['agent', 'offering', 'delivery', 'deploy', 'notifications', 'fleet'],
   (event) => store.apply(event),
   (state) => store.setConnection(state),
 );

@@ -7,7 +7,7 @@
 const notificationsKept = 50;
 
 /** Stream name (in `reset`) -> the field of the store it fills. */
-const fields = { agent: 'summary', offering: 'offering', delivery: 'releases', deploy: 'deploys', notifications: 'notifications' };
+const fields = { agent: 'summary', offering: 'offering', delivery: 'releases', deploy: 'deploys', notifications: 'notifications', fleet: 'fleet' };
 
 /** Event type -> [field, topic]. */
 const events = {
@@ -16,9 +16,10 @@ const events = {
   delivery: ['releases', 'delivery'],
   deploy: ['deploys', 'deploy'],
   notification: ['notifications', 'notification'],
+  fleet: ['fleet', 'fleet'],
 };
 
-const topicOf = { summary: 'agent', offering: 'offering', releases: 'delivery', deploys: 'deploy', notifications: 'notification' };
+const topicOf = { summary: 'agent', offering: 'offering', releases: 'delivery', deploys: 'deploy', notifications: 'notification', fleet: 'fleet' };
 
 function empty(field) {
   switch (field) {
@@ -26,6 +27,7 @@ function empty(field) {
       return null;
     case 'releases':
     case 'deploys':
+    case 'fleet':
       return new Map();
     default:
       return [];
@@ -44,6 +46,8 @@ export class Store {
     this.deploys = new Map();
     /** Recent notifications, oldest first. */
     this.notifications = [];
+    /** This agent's children (the fleet stream): device id -> FleetDeviceDto. */
+    this.fleet = new Map();
     /** 'connecting' | 'live' | 'reconnecting' | 'auth' */
     this.connection = 'connecting';
     this.pending = null;
@@ -108,6 +112,12 @@ export class Store {
       case 'deploys':
         if (!data?.catalogId) return false;
         target.deploys.set(data.catalogId, data);
+        return true;
+      case 'fleet':
+        if (typeof data?.deviceId !== 'string') return false;
+        // A forgotten child comes as `removed: true`.
+        if (data.removed) return target.fleet.delete(data.deviceId);
+        target.fleet.set(data.deviceId, data);
         return true;
       case 'notifications': {
         const list = target.notifications;
