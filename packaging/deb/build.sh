@@ -82,6 +82,9 @@ publish() {
     die "dotnet publish -r $rid failed (whole log: $log)"
   fi
   if grep -E "warning (IL|AOT|CS)" "$log" >&2; then die "the $rid publish has warnings (log: $log)"; fi
+  # A publish with symbols earlier in this tree (bench/api.sh publishes as a user would) leaves getapp-agent.dbg in the
+  # intermediate folder, and publish copies it even with DebugSymbols=false: it is not part of the package.
+  rm -f "$dir/getapp-agent.dbg"
   local extra
   extra=$(find "$dir" -maxdepth 1 -type f ! -name getapp-agent ! -name '*.json' | wc -l)
   (( extra == 0 )) || { ls -la "$dir" >&2; die "the $rid publish is not one executable"; }
