@@ -40,7 +40,14 @@ public static partial class HeapTrim
                 Volatile.Write(ref s_pending, 0);
             }
 
-            Run(logger, after);
+            try
+            {
+                Run(logger, after);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The host stopped meanwhile and its logging with it: the collection ran, only its line is lost.
+            }
         }, CancellationToken.None);
     }
 
