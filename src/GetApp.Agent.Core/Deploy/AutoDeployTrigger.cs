@@ -99,9 +99,10 @@ public sealed partial class AutoDeployTrigger : IDisposable
     {
         foreach (var row in await _releases.SnapshotAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (row.State == ReleaseState.Downloaded && row.ToRecord() is var release && ReleaseInstallPlan.AutoDeploy(release))
+            // Read from the row's JSON without making a record or a node of every delivered release on the device.
+            if (row.State == ReleaseState.Downloaded && ReleaseInstallPlan.AutoDeploy(row))
             {
-                await DeployIfWantedAsync(release.CatalogId, cancellationToken).ConfigureAwait(false);
+                await DeployIfWantedAsync(row.CatalogId, cancellationToken).ConfigureAwait(false);
             }
         }
     }

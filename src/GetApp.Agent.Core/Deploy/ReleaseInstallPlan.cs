@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using GetApp.Agent.Core.Contracts;
 using GetApp.Agent.Core.Releases;
 using GetApp.Agent.Core.Storage;
 using GetApp.Agent.Core.Upstream;
@@ -64,6 +65,9 @@ public static class ReleaseInstallPlan
         JsonValue v when v.TryGetValue<string>(out var s) => bool.TryParse(s, out var b) && b,
         _ => false,
     };
+
+    /// <summary>The same as <see cref="AutoDeploy(ReleaseRecord)"/>, read from a stored row's JSON without parsing it.</summary>
+    internal static bool AutoDeploy(ReleaseRow row) => JsonScan.Flag(row.ReleaseJson, "metadata", "autoDeploy");
 
     /// <summary><c>metadata.postInstallAction</c> when its type is <c>EXE</c> or <c>WEB</c>.</summary>
     public static PostInstallAction? PostInstall(ReleaseRecord release)

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using GetApp.Agent.Core.Contracts;
+using GetApp.Agent.Core.Hosting;
 using GetApp.Agent.Core.Releases;
 using GetApp.Agent.Core.Storage;
 using GetApp.Agent.Core.Upstream;
@@ -18,6 +19,7 @@ public sealed partial class DiscoveryService(
     ILogger<DiscoveryService> logger)
 {
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
+    private bool _ranOnce;
 
     /// <summary>The outcome of the last discovery, for the device API and the logs.</summary>
     public DiscoveryOutcome? LastOutcome { get; private set; }
@@ -31,9 +33,11 @@ public sealed partial class DiscoveryService(
     public async Task<DiscoveryResponseDto> DiscoverAsync(CancellationToken cancellationToken)
     {
         await _oneAtATime.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var offers = 0;
+        var held = ReleaseSnapshot.Empty;
         try
         {
-            var held = await store.SnapshotAsync(cancellationToken).ConfigureAwait(false);
+            held = await store.SnapshotAsync(cancellationToken).ConfigureAwait(false);
             var request = new DiscoveryRequest(held.Select(r => new DeviceComponent(r.CatalogId, r.State, r.ErrMsg)).ToList());
             DiscoveryAnswer answer;
             try
@@ -50,6 +54,7 @@ public sealed partial class DiscoveryService(
             }
 
             var offered = answer.Releases.Where(r => r.Available != false).ToList();
+            offers = offered.Count;
             await store.WriteAsync((connection, transaction, ct) => ApplyAsync(connection, transaction, offered, ct), cancellationToken).ConfigureAwait(false);
             LastOutcome = new DiscoveryOutcome(timeProvider.GetUtcNow(), offered.Count, null);
             LogDiscovered(offered.Count, upstream.Description);
@@ -59,7 +64,15 @@ public sealed partial class DiscoveryService(
         }
         finally
         {
+            // The first discovery ends the start (of many releases, read in a no-GC region); a large catalog's read leaves
+            // MiBs of what it held in the old generation: give them back once that is over.
+            var first = !_ranOnce;
+            _ranOnce = true;
             _oneAtATime.Release();
+            if (offers >= HeapTrim.LargeDiscovery || (first && held.Count >= BulkLoad.MinRows))
+            {
+                HeapTrim.Soon(logger, first ? "the start and the first discovery" : $"a discovery of {offers} offers");
+            }
         }
     }
 

@@ -23,6 +23,7 @@ public static class AgentCoreServiceCollectionExtensions
     public static IServiceCollection AddAgentCore(this IServiceCollection services, AgentOptions options)
     {
         services.TryAddSingleton(TimeProvider.System);
+        services.AddClosedLoggers();
         services.AddSingleton(options);
         // A factory, so the container disposes it (and releases the data dir lock) when the agent stops.
         services.AddSingleton(_ => new DataDirectory(options.DataDir));

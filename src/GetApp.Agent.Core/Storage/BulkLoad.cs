@@ -6,7 +6,7 @@ namespace GetApp.Agent.Core.Storage;
 /// <summary>
 /// Reading every release into memory allocates only what stays: with the small young generation the agent runs with (a
 /// a MiB between collections: see GetApp.Agent.csproj), thousands of rows would go through dozens of collections, each copying what was
-/// read so far. So the read runs in a no-GC region sized from the table, and is copied once, afterwards. Below
+/// read so far. So the read runs in a no-GC region sized from the database file, and is copied once, afterwards. Below
 /// <see cref="MinRows"/> it is not worth it; if the region cannot be had, the read runs as usual.
 /// </summary>
 internal sealed class BulkLoad : IDisposable
@@ -23,14 +23,13 @@ internal sealed class BulkLoad : IDisposable
 
     public static async Task<BulkLoad> StartAsync(SqliteConnection connection, CancellationToken cancellationToken)
     {
+        // The file's size bounds what its rows hold; summing the JSON's lengths would read every row once more.
         await using var command = connection.CreateCommand();
-        command.CommandText =
-            "SELECT COUNT(*), IFNULL(SUM(LENGTH(CAST(release_json AS BLOB)) + LENGTH(CAST(artifacts_json AS BLOB)) + " +
-            "IFNULL(LENGTH(CAST(hierarchy_json AS BLOB)), 0)), 0) FROM releases;";
+        command.CommandText = "SELECT (SELECT COUNT(*) FROM releases), (SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size());";
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         var rows = reader.GetInt64(0);
-        var size = (reader.GetInt64(1) + (rows * PerRow)) * 3 / 2;
+        var size = (reader.GetInt64(1) + (rows * PerRow)) * 5 / 4;
         if (rows < MinRows || size > MaxRegion)
         {
             return new BulkLoad(false);

@@ -17,10 +17,26 @@ public static class RealPath
         // Only made absolute here, not normalised: "link/.." must be resolved after the link, not cancelled before it.
         var absolute = Path.IsPathRooted(path) ? path : Path.Join(Directory.GetCurrentDirectory(), path);
         var root = Path.GetPathRoot(absolute)!;
-        var pending = new Stack<string>();
-        Push(pending, absolute[root.Length..]);
-        var current = root;
         var links = 0;
+        return Walk(root, absolute[root.Length..], ref links, path);
+    }
+
+    /// <summary>
+    /// The real path of <paramref name="relative"/> below <paramref name="realFolder"/>, a folder already real (resolved
+    /// by <see cref="Resolve(string)"/>): the same answer as resolving the joined path, without looking at the folder's
+    /// own components again. <paramref name="links"/> counts the links followed, so a walk split in parts keeps one limit.
+    /// </summary>
+    public static string Resolve(string realFolder, string relative, ref int links)
+    {
+        ArgumentNullException.ThrowIfNull(realFolder);
+        ArgumentNullException.ThrowIfNull(relative);
+        return Walk(realFolder, relative, ref links, Path.Join(realFolder, relative));
+    }
+
+    private static string Walk(string current, string relative, ref int links, string path)
+    {
+        var pending = new Stack<string>();
+        Push(pending, relative);
         while (pending.TryPop(out var part))
         {
             if (part is "" or ".")

@@ -58,6 +58,7 @@ internal static partial class AgentHost
         builder.Services.AddSingleton(startupWarnings);
         var frameworkServices = builder.Services.Count;
         builder.Services.AddAgentCore(options);
+        AddClosedLoggers(builder.Services);
         configureServices?.Invoke(builder.Services);
         AfterBindServices.Defer(builder.Services, frameworkServices);
 
@@ -83,6 +84,13 @@ internal static partial class AgentHost
 
         app.MapAgentApi();
         return app;
+    }
+
+    /// <summary>This project's loggers, registered closed as the core's are (<see cref="ClosedLoggers"/>).</summary>
+    internal static void AddClosedLoggers(IServiceCollection services)
+    {
+        ClosedLoggers.Add<AfterBindServices>(services);
+        ClosedLoggers.Add<AppErrorMiddleware>(services);
     }
 
     /// <summary>Opens the data dir, migrates the store and starts listening; throws <see cref="StoreException"/> with a clear reason.</summary>

@@ -69,6 +69,27 @@ public class ReleaseInstallPlanTests
     }
 
     [Theory]
+    [InlineData("""{"metadata":{"autoDeploy":true}}""", true)]
+    [InlineData("""{"metadata":{"autoDeploy":"true"}}""", true)]
+    [InlineData("""{"metadata":{"autoDeploy":" True "}}""", true)]
+    [InlineData("""{"metadata":{"x":{"autoDeploy":true},"autoDeploy":false}}""", false)]
+    [InlineData("""{"metadata":{"autoDeploy":1}}""", false)]
+    [InlineData("""{"metadata":{"autoDeploy":"yes"}}""", false)]
+    [InlineData("""{"metadata":{"autoDeploy":null}}""", false)]
+    [InlineData("""{"metadata":{"autoDeploy":{"a":true}}}""", false)]
+    [InlineData("""{"metadata":[{"autoDeploy":true}]}""", false)]
+    [InlineData("""{"metadata":"autoDeploy"}""", false)]
+    [InlineData("""{"x":{"metadata":{"autoDeploy":true}},"metadata":{}}""", false)]
+    [InlineData("""{"id":"1.app@1.0.0"}""", false)]
+    public void AutoDeploy_ReadFromARowsJson_SameAsFromTheRecord(string releaseJson, bool expected)
+    {
+        var record = new ReleaseRecord("1.app@1.0.0", System.Text.Encoding.UTF8.GetBytes(releaseJson), null, null,
+            new ReleasePosition(ReleaseState.Downloaded, null, null, null), DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch);
+        Assert.Equal(expected, ReleaseInstallPlan.AutoDeploy(record));
+        Assert.Equal(expected, ReleaseInstallPlan.AutoDeploy(new GetApp.Agent.Core.Storage.ReleaseRow(record)));
+    }
+
+    [Theory]
     [InlineData("bin/post.sh", "/data/comps/1.app@1.0.0/bin/post.sh")]
     [InlineData("../other/post.sh", null)]
     [InlineData("..", null)]

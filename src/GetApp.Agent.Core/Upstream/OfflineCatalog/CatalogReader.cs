@@ -51,6 +51,7 @@ public static class CatalogReader
 
         List<OfferedRelease>? releases;
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        var folders = new Dictionary<string, (string Real, int Links)>(StringComparer.Ordinal);
         try
         {
             await using var stream = File.OpenRead(file);
@@ -61,7 +62,7 @@ public static class CatalogReader
                     throw new InvalidCatalogException($"catalog {file}: releases[{i}] is null");
                 }
 
-                CheckRelease(file, root, i, entry);
+                CheckRelease(file, root, i, entry, folders);
                 if (!seen.Add(entry.CatalogId!))
                 {
                     throw new InvalidCatalogException($"catalog {file}: release '{entry.CatalogId}' appears more than once");
@@ -124,7 +125,7 @@ public static class CatalogReader
     public static bool IsRemote(string url) =>
         Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https";
 
-    private static void CheckRelease(string file, string root, int index, OfferedRelease entry)
+    private static void CheckRelease(string file, string root, int index, OfferedRelease entry, Dictionary<string, (string Real, int Links)> folders)
     {
         if (entry.Release is not { } release)
         {
@@ -175,7 +176,7 @@ public static class CatalogReader
         var keys = new HashSet<string>(StringComparer.Ordinal);
         foreach (var artifact in entry.Artifacts ?? [])
         {
-            CheckArtifact(file, root, name, artifact);
+            CheckArtifact(file, root, name, artifact, folders);
             if (!keys.Add(artifact.ItemKey))
             {
                 throw new InvalidCatalogException($"catalog {file}: {name}: artifact '{artifact.ItemKey}' appears more than once");
@@ -192,7 +193,7 @@ public static class CatalogReader
         }
     }
 
-    private static void CheckArtifact(string file, string root, string name, ArtifactSpec? artifact)
+    private static void CheckArtifact(string file, string root, string name, ArtifactSpec? artifact, Dictionary<string, (string Real, int Links)> folders)
     {
         if (artifact is null || string.IsNullOrWhiteSpace(artifact.ItemKey) || string.IsNullOrWhiteSpace(artifact.Url))
         {
@@ -230,7 +231,7 @@ public static class CatalogReader
         // Every component is resolved, as the kernel will when the file is opened: a link to a folder in the middle of
         // the path ("files/rootlink -> /") leads outside as surely as a link at its end. Nothing about what lies outside
         // (whether it exists, its size) is looked at or told.
-        var path = Resolve(file, Path.Join(root, decoded), artifact.Url);
+        var path = ResolveArtifact(file, root, decoded, artifact.Url, folders);
         if (!RealPath.IsInside(root, path))
         {
             throw new InvalidCatalogException($"catalog {file}: {what}: url '{artifact.Url}' leads outside the catalog folder through a symbolic link");
@@ -245,6 +246,37 @@ public static class CatalogReader
         if (info.Length != size)
         {
             throw new InvalidCatalogException($"catalog {file}: {what}: the file '{artifact.Url}' has {info.Length} bytes, the catalog says {size}");
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Resolve"/> for an artifact below the (real) catalog folder: its folder is resolved once per catalog read,
+    /// not once per artifact (thousands of artifacts usually share a few folders), then its name within it.
+    /// </summary>
+    private static string ResolveArtifact(string catalogFile, string root, string decoded, string url, Dictionary<string, (string Real, int Links)> folders)
+    {
+        try
+        {
+            var slash = decoded.LastIndexOf(Path.DirectorySeparatorChar);
+            var (folder, links) = (root, 0);
+            if (slash >= 0)
+            {
+                var relativeFolder = decoded[..slash];
+                if (!folders.TryGetValue(relativeFolder, out var known))
+                {
+                    var followed = 0;
+                    known = (RealPath.Resolve(root, relativeFolder, ref followed), followed);
+                    folders[relativeFolder] = known;
+                }
+
+                (folder, links) = known;
+            }
+
+            return RealPath.Resolve(folder, decoded[(slash + 1)..], ref links);
+        }
+        catch (IOException e)
+        {
+            throw new InvalidCatalogException($"catalog {catalogFile}: url '{url}' cannot be followed: {e.Message}", e);
         }
     }
 
