@@ -45,6 +45,13 @@ public sealed class ReadinessProbe(AgentDatabase database, DataDirectory dataDir
 
     private async Task<HealthCheck> DatabaseAsync(CancellationToken cancellationToken)
     {
+        // A pooled connection keeps reading a file deleted or moved away under the agent (Linux keeps the inode), so the
+        // path itself is looked at first: what the agent writes next would not be where it is looked for.
+        if (!File.Exists(database.Path))
+        {
+            return new HealthCheck(false, $"{database.Path} cannot be read: no database file there");
+        }
+
         try
         {
             await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
