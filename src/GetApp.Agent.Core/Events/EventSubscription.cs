@@ -36,10 +36,20 @@ public sealed class EventSubscription : IDisposable
     public long Position { get; }
 
     /// <summary>What the client missed since its <c>Last-Event-ID</c>; null when that id is unknown (then: <see cref="Snapshot"/>).</summary>
-    public IReadOnlyList<AgentEvent>? Replay { get; }
+    public IReadOnlyList<AgentEvent>? Replay { get; private set; }
 
     /// <summary>The state at <see cref="Position"/>, each stream after its <c>reset</c> marker; null when <see cref="Replay"/> is given.</summary>
-    public IReadOnlyList<AgentEvent>? Snapshot { get; }
+    public IReadOnlyList<AgentEvent>? Snapshot { get; private set; }
+
+    /// <summary>
+    /// The replay or snapshot has been written: it is let go. A client stays connected for hours, and a snapshot holds an
+    /// entry for every release on the device (thousands on some): kept, it would cost that much per client all along.
+    /// </summary>
+    public void BacklogSent()
+    {
+        Replay = null;
+        Snapshot = null;
+    }
 
     /// <summary>Cancelled when the hub drops the client; <see cref="DropReason"/> says why.</summary>
     public CancellationToken Dropped => _dropped.Token;

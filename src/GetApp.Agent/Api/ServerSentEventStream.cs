@@ -43,27 +43,9 @@ internal sealed partial class ServerSentEventStream(HttpContext context, EventHu
 
             var writer = response.BodyWriter;
             writer.Write(RetryFrame);
-            if (client.Replay is { } replay)
-            {
-                var unflushed = 0;
-                foreach (var e in replay)
-                {
-                    Write(writer, e, named, hub.IdOf(e.Sequence));
-                    unflushed = await FlushIfFullAsync(writer, unflushed + e.Data.Length, stall, client).ConfigureAwait(false);
-                }
-            }
-            else if (client.Snapshot is { } snapshot)
-            {
-                var unflushed = 0;
-                for (var i = 0; i < snapshot.Count; i++)
-                {
-                    // Only the last entry carries an id: a client cut off in the middle of a snapshot gets a whole one again.
-                    var data = await snapshot[i].ReadDataAsync(stop.Token).ConfigureAwait(false);
-                    Write(writer, snapshot[i], data.Span, named, i == snapshot.Count - 1 ? hub.IdOf(client.Position) : null);
-                    unflushed = await FlushIfFullAsync(writer, unflushed + data.Length, stall, client).ConfigureAwait(false);
-                }
-            }
-
+            // In its own method, so that nothing of the backlog stays referenced by this one, which lasts as long as the client.
+            await WriteBacklogAsync(writer, client, named, stall, stop.Token).ConfigureAwait(false);
+            client.BacklogSent();
             await FlushAsync(writer, stall, client).ConfigureAwait(false);
             while (await client.WaitToReadAsync(stop.Token).ConfigureAwait(false))
             {
@@ -92,6 +74,31 @@ internal sealed partial class ServerSentEventStream(HttpContext context, EventHu
         {
             LogClosing(logger, context.Connection.RemoteIpAddress?.ToString() ?? "?", reason);
             context.Abort(); // its socket may be full: don't wait for it to drain
+        }
+    }
+
+    /// <summary>What the client missed since its <c>Last-Event-ID</c>, or the snapshot of the current state.</summary>
+    private async Task WriteBacklogAsync(PipeWriter writer, EventSubscription client, bool named, CancellationTokenSource stall, CancellationToken cancellationToken)
+    {
+        if (client.Replay is { } replay)
+        {
+            var unflushed = 0;
+            foreach (var e in replay)
+            {
+                Write(writer, e, named, hub.IdOf(e.Sequence));
+                unflushed = await FlushIfFullAsync(writer, unflushed + e.Data.Length, stall, client).ConfigureAwait(false);
+            }
+        }
+        else if (client.Snapshot is { } snapshot)
+        {
+            var unflushed = 0;
+            for (var i = 0; i < snapshot.Count; i++)
+            {
+                // Only the last entry carries an id: a client cut off in the middle of a snapshot gets a whole one again.
+                var data = await snapshot[i].ReadDataAsync(cancellationToken).ConfigureAwait(false);
+                Write(writer, snapshot[i], data.Span, named, i == snapshot.Count - 1 ? hub.IdOf(client.Position) : null);
+                unflushed = await FlushIfFullAsync(writer, unflushed + data.Length, stall, client).ConfigureAwait(false);
+            }
         }
     }
 

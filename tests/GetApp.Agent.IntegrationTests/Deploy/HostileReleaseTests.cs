@@ -71,7 +71,8 @@ public class HostileReleaseTests
             .Where(f => !f.StartsWith(artsDir + Path.DirectorySeparatorChar, StringComparison.Ordinal))
             .Select(f => Path.GetRelativePath(dataDir, f).Replace('\\', '/'))
             .Where(f => !f.StartsWith("agent.db", StringComparison.Ordinal))
-            // The space reserve is the agent's own file, made in the background once it has started.
-            .Where(f => f != DiskSpace.ReserveFileName)
+            // The space reserve is the agent's own file, made in the background once it has started (written as
+            // space.reserve.new, then renamed: either name may be seen).
+            .Where(f => !f.StartsWith(DiskSpace.ReserveFileName, StringComparison.Ordinal))
             .ToHashSet(StringComparer.Ordinal);
 }

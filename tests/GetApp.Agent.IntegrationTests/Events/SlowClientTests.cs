@@ -17,80 +17,125 @@ namespace GetApp.Agent.IntegrationTests.Events;
 public sealed class SlowClientTests(ITestOutputHelper output)
 {
     private const long Size = 100L * 1024 * 1024;
+    private const int Rounds = 6;
 
     /// <summary>
-    /// Deliveries of 100 MiB from an origin sending 32 MiB/s: one to warm up, then three pairs, each without and with a
-    /// stuck client (in alternating order); the fastest of each kind are compared (the machine is shared: the minimum
-    /// is what the agent can do). Release notes of 100 kB make every event large, so the stuck client's socket is full at
-    /// once and its queue overflows in seconds (the test sets the drop limits lower than the product's, which are
-    /// minutes of events).
+    /// Two agents in this process, each with a healthy reader, deliver the same 100 MiB (origins sending 32 MiB/s) at the
+    /// same time; in each round one of them also has a stuck client, the other not, so the one without is measured side
+    /// by side with it, under the same load at the same moment (the machine is shared: its load changes from one second
+    /// to the next, which made the times of runs one after another incomparable at 5 %). Which agent has the stuck client
+    /// alternates, and so does which delivery is started first, so a difference between the two agents or a head start
+    /// cancels out. The median over the rounds of (time with a stuck client / time without, same round) must be at most
+    /// 1.05. A hub that waited for a stuck client would hold every event behind it until the client is dropped (seconds,
+    /// on a delivery of seconds). Release notes of 100 kB make every event large, so the stuck client's socket is full at
+    /// once and its queue overflows in seconds (the test sets the drop limits lower than the product's, which are minutes
+    /// of events).
     /// </summary>
     [Fact]
     public async Task StuckClient_DoesNotDelayA100MiBDeliveryByMoreThan5Percent_AndIsDropped()
     {
-        await using var s = await DeliveryScenario.CreateAsync();
-        var file = s.Origin.AddFile("big.bin", Size, seed: 21);
-        file.Faults.ThrottleBytesPerSecond = 32L * 1024 * 1024;
-        var ids = Enumerable.Range(1, 7).Select(i => $"{40 + i}.big-{i}@1.0.0").ToList();
-        foreach (var id in ids)
-        {
-            var entry = CatalogEntries.Http(id, file);
-            entry["release"]!["releaseNotes"] = new string('n', 100_000);
-            s.Catalog.AddRaw(entry);
-        }
+        await using var a = await Side.StartAsync("a");
+        await using var b = await Side.StartAsync("b");
+        Side[] sides = [a, b];
+        var warmUp = await Task.WhenAll(a.DeliverAsync(0), b.DeliverAsync(0));
+        output.WriteLine($"warming up: a {warmUp[0].TotalSeconds:0.000} s, b {warmUp[1].TotalSeconds:0.000} s");
 
-        var options = new EventsOptions { ClientQueueCapacity = 16, ClientQueueBytes = 512 * 1024, WriteStallTimeout = TimeSpan.FromSeconds(3) };
-        await s.StartAgentAsync(configureServices: EventStreamTestKit.With(options));
-        var hub = s.Agent.Get<EventHub>();
-        await using var reader = await SseClient.ConnectAsync(s.Agent.Client, "/api/v2/events/delivery");
-
-        var baseline = new List<TimeSpan>();
-        var withStuckClient = new List<TimeSpan>();
+        var ratios = new List<double>();
         var dropped = 0L;
-        output.WriteLine($"{ids[0]}: {(await DeliverAsync(s, reader, ids[0])).TotalSeconds:0.000} s (warming up)");
-        bool[] order = [false, true, true, false, false, true];
-        for (var i = 1; i < ids.Count; i++)
+        for (var round = 1; round <= Rounds; round++)
         {
-            var stuck = order[i - 1];
-            using var socket = stuck ? await ConnectStuckClientAsync(s.Agent.BaseAddress) : null;
-            if (stuck)
-            {
-                await WaitUntilAsync(() => hub.ClientCount == 2, "the stuck client to be subscribed");
-            }
+            var stuckSide = sides[round % 2];
+            var other = sides[(round + 1) % 2];
+            using var socket = await ConnectStuckClientAsync(stuckSide.Agent.BaseAddress);
+            await WaitUntilAsync(() => stuckSide.Hub.ClientCount == 2, "the stuck client to be subscribed");
+            var droppedBefore = stuckSide.Hub.DroppedClients;
+            var otherDroppedBefore = other.Hub.DroppedClients;
 
-            var droppedBefore = hub.DroppedClients;
-            var took = await DeliverAsync(s, reader, ids[i]);
-            (stuck ? withStuckClient : baseline).Add(took);
-            output.WriteLine($"{ids[i]}: {took.TotalSeconds:0.000} s {(stuck ? "with a stuck client" : "without")}");
-            if (stuck)
-            {
-                await WaitUntilAsync(() => hub.DroppedClients > droppedBefore, "the stuck client to be dropped");
-                Assert.True(await IsClosedByServerAsync(socket!), "the agent closed the stuck client's connection");
-                dropped += hub.DroppedClients - droppedBefore;
-            }
+            // The delivery started first has a head start on a busy machine: each agent, with and without the stuck client,
+            // is started first in half of the rounds.
+            var stuckFirst = round / 2 % 2 == 0;
+            var first = stuckFirst ? stuckSide.DeliverAsync(round) : other.DeliverAsync(round);
+            var second = stuckFirst ? other.DeliverAsync(round) : stuckSide.DeliverAsync(round);
+            await Task.WhenAll(first, second);
+            var (withStuck, without) = stuckFirst ? (first.Result, second.Result) : (second.Result, first.Result);
+            ratios.Add(withStuck / without);
+            output.WriteLine($"round {round}: {stuckSide.Name} with a stuck client {withStuck.TotalSeconds:0.000} s, {other.Name} without {without.TotalSeconds:0.000} s " +
+                $"({(stuckFirst ? stuckSide.Name : other.Name)} started first): ratio {ratios[^1]:0.000}");
 
-            Assert.Equal(1, hub.ClientCount); // the healthy reader only
+            await WaitUntilAsync(() => stuckSide.Hub.DroppedClients > droppedBefore, "the stuck client to be dropped");
+            Assert.True(await IsClosedByServerAsync(socket), "the agent closed the stuck client's connection");
+            dropped += stuckSide.Hub.DroppedClients - droppedBefore;
+            Assert.Equal(1, stuckSide.Hub.ClientCount); // the healthy reader only
+            Assert.Equal(otherDroppedBefore, other.Hub.DroppedClients); // its healthy reader kept up
         }
 
-        var ratio = withStuckClient.Min() / baseline.Min();
-        output.WriteLine($"fastest without {baseline.Min().TotalSeconds:0.000} s, fastest with a stuck client {withStuckClient.Min().TotalSeconds:0.000} s: ratio {ratio:0.000}");
-        Assert.True(ratio <= 1.05, $"a stuck client slowed the delivery: {string.Join(", ", baseline)} alone vs {string.Join(", ", withStuckClient)}");
-        Assert.Equal(3, dropped);
-        Assert.False(reader.Ended);
-        Assert.Empty(reader.Violations);
+        var sorted = ratios.Order().ToList();
+        var median = (sorted[(Rounds - 1) / 2] + sorted[Rounds / 2]) / 2;
+        output.WriteLine($"median ratio {median:0.000}");
+        Assert.True(median <= 1.05, $"a stuck client slowed the delivery: ratios {string.Join(", ", ratios.Select(r => r.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture)))}");
+        Assert.Equal(Rounds, dropped);
+        foreach (var side in sides)
+        {
+            Assert.False(side.Reader.Ended);
+            Assert.Empty(side.Reader.Violations);
+        }
     }
 
-    /// <summary>Starts the delivery and measures until the healthy reader sees it downloaded; then frees the space.</summary>
-    private static async Task<TimeSpan> DeliverAsync(DeliveryScenario s, SseClient reader, string id)
+    /// <summary>One agent with its origin, releases and healthy reader.</summary>
+    private sealed class Side : IAsyncDisposable
     {
-        var clock = Stopwatch.StartNew();
-        await s.ControlOkAsync("start", id);
-        var done = await reader.WaitForAsync(e => e.Event == "message" && e.Json.GetProperty("release").GetProperty("id").GetString() == id
-            && (e.Json.GetProperty("state").GetString() == "downloaded" || e.Json.GetProperty("deviceReleaseStatus").GetString() == "Error"), TimeSpan.FromSeconds(120));
-        var took = clock.Elapsed;
-        Assert.Equal("downloaded", done.Json.GetProperty("state").GetString());
-        await s.ControlOkAsync("delete", id);
-        return took;
+        private readonly DeliveryScenario _scenario;
+
+        private Side(string name, DeliveryScenario scenario, SseClient reader)
+        {
+            Name = name;
+            _scenario = scenario;
+            Reader = reader;
+        }
+
+        public string Name { get; }
+        public SseClient Reader { get; }
+        public TestAgent Agent => _scenario.Agent;
+        public EventHub Hub => Agent.Get<EventHub>();
+
+        public static async Task<Side> StartAsync(string name)
+        {
+            var s = await DeliveryScenario.CreateAsync();
+            var file = s.Origin.AddFile("big.bin", Size, seed: 21);
+            file.Faults.ThrottleBytesPerSecond = 32L * 1024 * 1024;
+            for (var round = 0; round <= Rounds; round++)
+            {
+                var entry = CatalogEntries.Http(IdOf(round), file);
+                entry["release"]!["releaseNotes"] = new string('n', 100_000);
+                s.Catalog.AddRaw(entry);
+            }
+
+            var options = new EventsOptions { ClientQueueCapacity = 16, ClientQueueBytes = 512 * 1024, WriteStallTimeout = TimeSpan.FromSeconds(3) };
+            await s.StartAgentAsync(configureServices: EventStreamTestKit.With(options));
+            return new Side(name, s, await SseClient.ConnectAsync(s.Agent.Client, "/api/v2/events/delivery"));
+        }
+
+        /// <summary>Starts the delivery and measures until the healthy reader sees it downloaded; then frees the space.</summary>
+        public async Task<TimeSpan> DeliverAsync(int round)
+        {
+            var id = IdOf(round);
+            var clock = Stopwatch.StartNew();
+            await _scenario.ControlOkAsync("start", id);
+            var done = await Reader.WaitForAsync(e => e.Event == "message" && e.Json.GetProperty("release").GetProperty("id").GetString() == id
+                && (e.Json.GetProperty("state").GetString() == "downloaded" || e.Json.GetProperty("deviceReleaseStatus").GetString() == "Error"), TimeSpan.FromSeconds(120));
+            var took = clock.Elapsed;
+            Assert.Equal("downloaded", done.Json.GetProperty("state").GetString());
+            await _scenario.ControlOkAsync("delete", id);
+            return took;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Reader.DisposeAsync();
+            await _scenario.DisposeAsync();
+        }
+
+        private static string IdOf(int round) => $"{40 + round}.big-{round}@1.0.0";
     }
 
     /// <summary>A raw TCP client with the smallest receive buffer that asks for every stream and never reads a byte.</summary>

@@ -144,6 +144,16 @@ public sealed partial class AgentProcess : IAsyncDisposable
         await _process.WaitForExitAsync();
     }
 
+    /// <summary>
+    /// SIGSTOP: the process stops where it is, holding what it holds, as at the instant of a kill -9; a SIGKILL after it
+    /// destroys exactly that state. In between, a test can read what only that instant shows (its socket queues).
+    /// </summary>
+    public async Task FreezeAsync()
+    {
+        using var stop = System.Diagnostics.Process.Start("kill", ["-STOP", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await stop!.WaitForExitAsync();
+    }
+
     /// <summary>SIGTERM, as systemd stops a service; returns the exit code (throws if it does not exit in time).</summary>
     public async Task<int> TerminateAsync(TimeSpan timeout)
     {
