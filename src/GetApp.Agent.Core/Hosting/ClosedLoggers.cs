@@ -38,6 +38,7 @@ public static class ClosedLoggers
         Add<DiskSpaceMonitor>(services);
         Add<EventDispatcher>(services);
         Add<EventHub>(services);
+        Add<FleetCommandStore>(services);
         Add<FleetDispatcher>(services);
         Add<FleetEvents>(services);
         Add<FleetJanitor>(services);
@@ -46,6 +47,7 @@ public static class ClosedLoggers
         Add<InstallerRunner>(services);
         Add<ManagedChannels>(services);
         Add<ManagedClient>(services);
+        Add<ManagedCommandLog>(services);
         Add<ManagedCommandRunner>(services);
         Add<OutboxSender>(services);
         Add<ParentDeliveries>(services);
