@@ -8,7 +8,8 @@ namespace GetApp.Agent.Core.Hosting;
 /// commits room for all of them at once) and reading a large catalog (with the small young generation the agent runs
 /// with, what lives through the read is promoted to the old generation, which only a full collection frees). One
 /// full, compacting collection that also decommits what it frees, run when that work is over, not on a timer: the
-/// agent then holds what it uses, not its peak.
+/// agent then holds what it uses, not its peak. The executable's pages that work used are given back with it
+/// (<see cref="StartPages"/>).
 /// </summary>
 public static partial class HeapTrim
 {
@@ -63,6 +64,16 @@ public static partial class HeapTrim
             var now = GC.GetGCMemoryInfo();
             LogTrimmed(logger, after, MiB(before.HeapSizeBytes), MiB(before.TotalCommittedBytes), MiB(now.HeapSizeBytes), MiB(now.TotalCommittedBytes),
                 TimeProvider.System.GetElapsedTime(began).TotalMilliseconds);
+        }
+
+        // The work's code is done with too: the executable's pages it used (and the start's) go back to the kernel.
+        try
+        {
+            StartPages.Release(logger);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // /proc unreadable (a hardened container): the pages stay.
         }
     }
 

@@ -1,3 +1,4 @@
+using GetApp.Agent.Core.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
@@ -77,6 +78,18 @@ internal sealed partial class AfterBindServices(
         }
 
         gate.Open();
+        // The start's own code is done with: its pages go back to the kernel (the agent's are reclaimable copies of the file).
+        _ = Task.Run(() =>
+        {
+            try
+            {
+                StartPages.Release(logger);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
+            {
+                // /proc unreadable (a hardened container) or the host stopped meanwhile: the pages stay, nothing else changes.
+            }
+        }, CancellationToken.None);
     }
 
     public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;

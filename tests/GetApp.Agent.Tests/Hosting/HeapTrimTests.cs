@@ -13,7 +13,8 @@ public sealed class HeapTrimTests
         HeapTrim.Run(logger, "a test");
 
         Assert.True(GC.CollectionCount(GC.MaxGeneration) > collections);
-        var line = Assert.Single(logger.Logged);
+        // The heap's line, then (on Linux) the executable pages' (StartPagesTests).
+        var line = logger.Logged.First();
         Assert.Equal(1302, line.Id.Id);
         Assert.StartsWith("Memory after a test: managed heap ", line.Message, StringComparison.Ordinal);
     }
@@ -31,19 +32,6 @@ public sealed class HeapTrimTests
         }
 
         await Task.Delay(500);
-        Assert.Equal("first", Assert.Single(logger.Logged).Message.Split(':')[0]["Memory after ".Length..]);
-    }
-
-    private sealed class Lines : ILogger
-    {
-        public System.Collections.Concurrent.ConcurrentQueue<(EventId Id, string Message)> Logged { get; } = new();
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Logged.Enqueue((eventId, formatter(state, exception)));
+        Assert.Equal("first", Assert.Single(logger.Logged, l => l.Id.Id == 1302).Message.Split(':')[0]["Memory after ".Length..]);
     }
 }
