@@ -107,14 +107,39 @@ internal static partial class AgentHost
         app.Services.GetRequiredService<DataDirectory>().Open();
         await app.Services.GetRequiredService<SchemaMigrator>().MigrateAsync(cancellationToken).ConfigureAwait(false);
         var migrated = Stopwatch.GetTimestamp();
-        // The read model every release read is served from, loaded before anything can ask.
-        var releases = await app.Services.GetRequiredService<ReleaseStore>().LoadAsync(cancellationToken).ConfigureAwait(false);
-        LogReadModelLoaded(logger, releases.Count, Stopwatch.GetElapsedTime(migrated).TotalMilliseconds, Stopwatch.GetElapsedTime(began, migrated).TotalMilliseconds);
-        await app.Services.GetRequiredService<Core.Settings.LiveSettings>().LoadAsync(cancellationToken).ConfigureAwait(false);
-        // A configured cosign key that cannot be used stops the agent here, with one clear line rather than a host stack trace.
-        app.Services.GetRequiredService<Core.Delivery.CosignVerifier>();
-        // Binds first; the agent's own services start only once every address is bound (AfterBindServices, which calls OnBound).
-        await BindErrors.TranslateAsync(() => app.StartAsync(cancellationToken), options).ConfigureAwait(false);
+        // The read model every release read is served from. It loads (on another core, with thousands of releases a good
+        // part of the start) while the settings are read and Kestrel binds; the agent's services need it and start only
+        // after the bind (AfterBindServices), and requests wait for them, so nothing can ask before it is loaded.
+        var store = app.Services.GetRequiredService<ReleaseStore>();
+        var loading = Task.Run(async () =>
+        {
+            try
+            {
+                var releases = await store.LoadAsync(cancellationToken).ConfigureAwait(false);
+                LogReadModelLoaded(logger, releases.Count, Stopwatch.GetElapsedTime(migrated).TotalMilliseconds, Stopwatch.GetElapsedTime(began, migrated).TotalMilliseconds);
+            }
+            catch (InvalidDataException e)
+            {
+                var database = app.Services.GetRequiredService<AgentDatabase>().Path;
+                throw new StoreException($"The releases in {database} cannot be read: {e.Message}. Was it written by a newer agent? Run that agent, or restore a backup of the data dir.", e);
+            }
+        }, cancellationToken);
+        try
+        {
+            await app.Services.GetRequiredService<Core.Settings.LiveSettings>().LoadAsync(cancellationToken).ConfigureAwait(false);
+            // A configured cosign key that cannot be used stops the agent here, with one clear line rather than a host stack trace.
+            app.Services.GetRequiredService<Core.Delivery.CosignVerifier>();
+            // Binds first; the agent's own services start only once every address is bound (AfterBindServices, which calls OnBound).
+            await BindErrors.TranslateAsync(() => app.StartAsync(cancellationToken), options).ConfigureAwait(false);
+        }
+        catch when (loading.IsFaulted)
+        {
+            // What stopped the start is the load (an unreadable table): say that, not what failed for want of it.
+            await loading.ConfigureAwait(false);
+            throw;
+        }
+
+        await loading.ConfigureAwait(false);
     }
 
     /// <summary>

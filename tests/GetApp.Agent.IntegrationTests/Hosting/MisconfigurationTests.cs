@@ -54,6 +54,37 @@ public sealed class MisconfigurationTests : IDisposable
     }
 
     [Fact]
+    public async Task ReleasesTableWithAnUnknownState_OneLineNamingTheValueAndTheDatabase_Exit2_NothingStarted()
+    {
+        await using (var first = await AgentProcess.StartAsync(_temp.Combine("data"), []))
+        {
+            await first.TerminateAsync(TimeSpan.FromSeconds(30));
+        }
+
+        var database = _temp.Combine("data", "agent.db");
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var insert = connection.CreateCommand();
+            insert.CommandText = "INSERT INTO releases (catalog_id, release_json, state, discovered_at, updated_at) " +
+                "VALUES ('7.app@1.0.0', '{}', 'teleported', '2026-01-01T00:00:00.0000000+00:00', '2026-01-01T00:00:00.0000000+00:00');";
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        await using var server = await GetAppServerDouble.StartAsync();
+        server.AddRelease("8.demo-app@1.0.0", isPush: true, files: new Dictionary<string, byte[]> { ["app.bin"] = new byte[1000] });
+        var result = await RunAsync("--urls", "http://127.0.0.1:0", "--upstream", server.BaseUrl);
+
+        Assert.True(result.ExitCode == 2, $"exit code {result.ExitCode}\nstdout:\n{result.Out}\nstderr:\n{result.Err}");
+        var line = Assert.Single(result.ErrLines);
+        Assert.Contains("'teleported'", line);
+        Assert.Contains(database, line);
+        Assert.DoesNotContain("   at ", result.Out + result.Err);
+        // No discovery, no pushed delivery: the engines never started.
+        Assert.Empty(server.Received);
+    }
+
+    [Fact]
     public async Task PortAlreadyInUse_InProcess_NoHostedServiceOfTheAgentStarts()
     {
         using var taken = new TcpListener(IPAddress.Loopback, 0);
