@@ -12,12 +12,13 @@ public sealed class ReleaseRow
     private readonly byte[] _releaseJson;
     private readonly byte[] _artifactsJson;
     private readonly byte[]? _hierarchyJson;
+    private readonly ArtsFolder _artsDirPath;
     private ReleaseView? _view;
 
     /// <summary>A row as the table holds it (text as SQLite gives it back, edges in catalog id order): nothing to convert.</summary>
     internal ReleaseRow(string catalogId, byte[] releaseJson, byte[] artifactsJson, byte[]? hierarchyJson, ReleasePosition position,
         bool isPush, bool offered, IReadOnlyList<string> dependencies, double? progress, long? eta, string? errMsg, int? downloadDuration,
-        string? artsDirPath, DateTimeOffset discoveredAt, DateTimeOffset updatedAt)
+        ArtsFolder artsDirPath, DateTimeOffset discoveredAt, DateTimeOffset updatedAt)
     {
         CatalogId = catalogId;
         Position = position;
@@ -28,7 +29,7 @@ public sealed class ReleaseRow
         Eta = eta;
         ErrMsg = errMsg;
         DownloadDuration = downloadDuration;
-        ArtsDirPath = artsDirPath;
+        _artsDirPath = artsDirPath;
         DiscoveredAt = discoveredAt;
         UpdatedAt = updatedAt;
         _releaseJson = releaseJson;
@@ -48,7 +49,7 @@ public sealed class ReleaseRow
         Eta = record.Eta;
         ErrMsg = AsStored(record.ErrMsg);
         DownloadDuration = record.DownloadDuration;
-        ArtsDirPath = AsStored(record.ArtsDirPath);
+        _artsDirPath = ArtsFolder.Of(AsStored(record.ArtsDirPath), CatalogId);
         DiscoveredAt = record.DiscoveredAt;
         UpdatedAt = record.UpdatedAt;
         _releaseJson = record.ReleaseJson;
@@ -66,7 +67,7 @@ public sealed class ReleaseRow
     public long? Eta { get; }
     public string? ErrMsg { get; }
     public int? DownloadDuration { get; }
-    public string? ArtsDirPath { get; }
+    public string? ArtsDirPath => _artsDirPath.PathOf(CatalogId);
     public DateTimeOffset DiscoveredAt { get; }
     public DateTimeOffset UpdatedAt { get; }
 

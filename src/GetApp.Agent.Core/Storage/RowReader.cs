@@ -52,7 +52,7 @@ internal static class RowReader
                     eta: IsNull(statement, 11) ? null : raw.sqlite3_column_int64(statement, 11),
                     errMsg: Text(statement, 12),
                     downloadDuration: IsNull(statement, 13) ? null : raw.sqlite3_column_int(statement, 13),
-                    artsDirPath: Text(statement, 14),
+                    artsDirPath: IsNull(statement, 14) ? default : ArtsFolder.Of(raw.sqlite3_column_blob(statement, 14), id),
                     discoveredAt: Date(statement, 15, id),
                     updatedAt: Date(statement, 16, id)));
             }

@@ -81,6 +81,39 @@ public sealed class ReleaseStoreLoadTests : IAsyncLifetime
         Assert.Empty(lib.Artifacts);
     }
 
+    [Theory]
+    [InlineData("/data/comps/7.app@1.0.0")]
+    [InlineData("/data/other/7.app@1.0.0")]
+    [InlineData("/data/comps/7.app@1.0.0/")]
+    [InlineData("/data/comps/x7.app@1.0.0")]
+    [InlineData("7.app@1.0.0")]
+    [InlineData("/data/comps/7.app@1.0.0.old")]
+    [InlineData("/d\u00e9j\u00e0 vu/\u2603/7.app@1.0.0")]
+    [InlineData("/data/comps/\ud800/7.app@1.0.0")]
+    [InlineData("")]
+    public async Task ArtsDirPath_AnyShape_ReadBackAsStoredWhetherWrittenOrLoaded(string path)
+    {
+        var at = new DateTimeOffset(2026, 3, 12, 10, 0, 0, TimeSpan.Zero);
+        var position = new ReleasePosition(ReleaseState.Downloaded, DeliveryState.Done, DeliveryStatus.Done, null);
+        // A row under the shared folder next to it, so the folder is the last one seen either way.
+        var records = new[]
+        {
+            Record("7.app@1.0.0", position, at) with { ArtsDirPath = path },
+            Record("8.app@1.0.0", position, at) with { ArtsDirPath = "/data/comps/8.app@1.0.0" },
+        };
+        var writer = new ReleaseStore(_database, []);
+        await SaveAsync(writer, records);
+        var stored = path.Contains('\ud800', StringComparison.Ordinal) ? path.Replace('\ud800', '\ufffd') : path;
+
+        var written = (await writer.SnapshotAsync(CancellationToken.None)).Find("7.app@1.0.0")!;
+        var loaded = (await new ReleaseStore(_database, []).LoadAsync(CancellationToken.None)).Find("7.app@1.0.0")!;
+
+        Assert.Equal(stored, written.ArtsDirPath);
+        Assert.Equal(stored, loaded.ArtsDirPath);
+        Assert.Equal(stored, loaded.ToRecord().ArtsDirPath);
+        Assert.Equal("/data/comps/8.app@1.0.0", (await new ReleaseStore(_database, []).LoadAsync(CancellationToken.None)).Find("8.app@1.0.0")!.ArtsDirPath);
+    }
+
     [Fact]
     public async Task LoadAsync_ThousandsOfRows_AllOfThemInOrder()
     {
