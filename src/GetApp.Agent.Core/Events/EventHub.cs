@@ -35,6 +35,8 @@ public sealed partial class EventHub : IDisposable
         [EventStreams.Fleet] = new(StringComparer.Ordinal),
     };
 
+    // Streams primed as a whole (PrimeAll): what their keys were at start, read when a snapshot is written.
+    private readonly Dictionary<EventStreams, Func<IEnumerable<(string Key, EventRenderer Render)>>> _primedAll = [];
     private readonly Queue<byte[]> _recentNotifications = new();
     private readonly ITimer _pingTimer;
     private int _ringStart;
@@ -176,6 +178,22 @@ public sealed partial class EventHub : IDisposable
     }
 
     /// <summary>
+    /// Sets the state found at start of every key of a stream at once: <paramref name="states"/> is read each time a
+    /// snapshot is written, for the keys no event has set since (an event's state replaces a key's). A device of thousands
+    /// of releases then holds nothing per release for the event streams. What it gives follows the rule of
+    /// <see cref="Prime(EventStreams, string, EventRenderer)"/>: the state when primed, or a later one that an event about
+    /// to be published repeats. Called under the hub's lock: it must not wait for anything.
+    /// </summary>
+    public void PrimeAll(EventStreams stream, Func<IEnumerable<(string Key, EventRenderer Render)>> states)
+    {
+        ArgumentNullException.ThrowIfNull(states);
+        lock (_gate)
+        {
+            _primedAll[stream] = states;
+        }
+    }
+
+    /// <summary>
     /// Registers a client. With a known <paramref name="lastEventId"/> the subscription carries what the client missed
     /// (<see cref="EventSubscription.Replay"/>); without one, or when it is too old or from before a restart, it carries a
     /// snapshot of the current state instead (<see cref="EventSubscription.Snapshot"/>). Either way nothing published
@@ -254,11 +272,31 @@ public sealed partial class EventHub : IDisposable
                     events.Add(new AgentEvent(0, stream, data));
                 }
             }
-            else if (_latest.TryGetValue(stream, out var latest))
+            else if (_latest.TryGetValue(stream, out var latest) && _primedAll.TryGetValue(stream, out var primed))
+            {
+                // The keys no event has set since the start come from what was primed, all in one key order.
+                var merged = new List<KeyValuePair<string, AgentEvent>>(latest.Count);
+                foreach (var (key, state) in latest)
+                {
+                    merged.Add(new(key, EventOf(stream, state)));
+                }
+
+                foreach (var (key, render) in primed())
+                {
+                    if (!latest.ContainsKey(key))
+                    {
+                        merged.Add(new(key, new AgentEvent(stream, render)));
+                    }
+                }
+
+                merged.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
+                events.AddRange(merged.Select(m => m.Value));
+            }
+            else if (latest is not null)
             {
                 foreach (var state in latest.Values)
                 {
-                    events.Add(state.Render is { } render ? new AgentEvent(stream, render) : new AgentEvent(0, stream, state.Data!));
+                    events.Add(EventOf(stream, state));
                 }
             }
         }
@@ -335,6 +373,9 @@ public sealed partial class EventHub : IDisposable
     }
 
     public void Dispose() => _pingTimer.Dispose();
+
+    private static AgentEvent EventOf(EventStreams stream, Latest state) =>
+        state.Render is { } render ? new AgentEvent(stream, render) : new AgentEvent(0, stream, state.Data!);
 
     /// <summary>A key's latest state: its payload, or how to render it (primed at start).</summary>
     private readonly record struct Latest(byte[]? Data, EventRenderer? Render);

@@ -66,6 +66,26 @@ public sealed class EventPayloads(ReleaseService releases, DeployView deployView
         return json;
     }
 
+    private IEnumerable<(string Key, EventRenderer Render)> OnDevice(ReleaseSnapshot snapshot, bool deployOnly)
+    {
+        foreach (var row in snapshot)
+        {
+            if (!row.IsOnDevice)
+            {
+                continue;
+            }
+
+            if (!deployOnly)
+            {
+                yield return (row.CatalogId, _ => ValueTask.FromResult(row.StatusJson(releases.Progress.Get(row.CatalogId))));
+            }
+            else if (row.State is ReleaseState.Deploy or ReleaseState.Installed or ReleaseState.Uninstalled)
+            {
+                yield return (row.CatalogId, async ct => await DeployAsync(row.ToRecord(), ct).ConfigureAwait(false));
+            }
+        }
+    }
+
     public async Task<byte[]> SummaryAsync(CancellationToken cancellationToken) =>
         JsonSerializer.SerializeToUtf8Bytes(await summary.BuildAsync(cancellationToken).ConfigureAwait(false), EventsJson.Context.AgentSummary);
 
@@ -82,26 +102,13 @@ public sealed class EventPayloads(ReleaseService releases, DeployView deployView
     {
         ArgumentNullException.ThrowIfNull(hub);
         var snapshot = await releases.SnapshotAsync(cancellationToken).ConfigureAwait(false);
-        var offers = false;
-        foreach (var row in snapshot)
+        // Read from the read model as it is when a client's snapshot is written: a key no event has set since the start
+        // still holds what it held then (any change of a release is followed by its event).
+        hub.PrimeAll(EventStreams.Delivery, () => OnDevice(releases.LastKnown, deployOnly: false));
+        hub.PrimeAll(EventStreams.Deploy, () => OnDevice(releases.LastKnown, deployOnly: true));
+        if (snapshot.Any(row => !row.IsOnDevice))
         {
-            if (!row.IsOnDevice)
-            {
-                offers = true;
-                continue;
-            }
-
-            var live = releases.Progress.Get(row.CatalogId);
-            hub.Prime(EventStreams.Delivery, row.CatalogId, _ => ValueTask.FromResult(row.StatusJson(live)));
-            if (row.State is ReleaseState.Deploy or ReleaseState.Installed or ReleaseState.Uninstalled)
-            {
-                hub.Prime(EventStreams.Deploy, row.CatalogId, async ct => await DeployAsync(row.ToRecord(), ct).ConfigureAwait(false));
-            }
-        }
-
-        if (offers)
-        {
-            hub.Prime(EventStreams.Offering, "", _ => ValueTask.FromResult<ReadOnlyMemory<byte>>(OfferingOf(snapshot)));
+            hub.Prime(EventStreams.Offering, "", _ => ValueTask.FromResult<ReadOnlyMemory<byte>>(OfferingOf(releases.LastKnown)));
         }
         else
         {

@@ -23,6 +23,9 @@ public sealed class ReleaseService(ReleaseStore store, ReleaseProgressBoard prog
     /// </summary>
     public ValueTask<ReleaseSnapshot> SnapshotAsync(CancellationToken cancellationToken) => store.SnapshotAsync(cancellationToken);
 
+    /// <inheritdoc cref="ReleaseStore.LastKnown"/>
+    public ReleaseSnapshot LastKnown => store.LastKnown;
+
     /// <summary>The release as last committed (from memory; its JSON is parsed only if read).</summary>
     public Task<ReleaseRecord?> FindAsync(string catalogId, CancellationToken cancellationToken) =>
         store.FindAsync(catalogId, cancellationToken);

@@ -23,12 +23,21 @@ public sealed class ReleaseStore(AgentDatabase database, IEnumerable<IReleaseWri
     // Null until loaded, and again after a commit whose outcome is unknown (reloaded from the database then).
     private volatile ReleaseSnapshot? _snapshot;
 
+    // The last snapshot loaded or committed, kept while _snapshot is null after a commit of unknown outcome.
+    private volatile ReleaseSnapshot _lastKnown = ReleaseSnapshot.Empty;
+
     // The rows written by the transaction in progress (one at a time, under the write lock), applied after it commits.
     private Dictionary<string, ReleaseRow?>? _pending;
 
     /// <summary>Every release as of the last commit. Loads the store on first use.</summary>
     public ValueTask<ReleaseSnapshot> SnapshotAsync(CancellationToken cancellationToken) =>
         _snapshot is { } snapshot ? ValueTask.FromResult(snapshot) : new ValueTask<ReleaseSnapshot>(LoadAsync(cancellationToken));
+
+    /// <summary>
+    /// The last snapshot loaded or committed, without waiting: for readers that must not wait (under another lock). Empty
+    /// before the first load; after a commit of unknown outcome, the one before it until the store is read again.
+    /// </summary>
+    public ReleaseSnapshot LastKnown => _snapshot ?? _lastKnown;
 
     /// <summary>Reads every release into memory; the host calls it before the API listens, so no request waits for it.</summary>
     public async Task<ReleaseSnapshot> LoadAsync(CancellationToken cancellationToken)
@@ -134,7 +143,7 @@ public sealed class ReleaseStore(AgentDatabase database, IEnumerable<IReleaseWri
             }
             else if (_pending is { Count: > 0 } written)
             {
-                _snapshot = snapshot.With(written);
+                _snapshot = _lastKnown = snapshot.With(written);
             }
 
             return result;
@@ -186,7 +195,7 @@ public sealed class ReleaseStore(AgentDatabase database, IEnumerable<IReleaseWri
         await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
         using var noGc = await BulkLoad.StartAsync(connection, cancellationToken).ConfigureAwait(false);
         var snapshot = ReleaseSnapshot.Of(await ReleaseRows.ReadAllAsync(connection, null, cancellationToken).ConfigureAwait(false));
-        _snapshot = snapshot;
+        _snapshot = _lastKnown = snapshot;
         return snapshot;
     }
 }

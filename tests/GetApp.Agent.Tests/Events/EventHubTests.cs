@@ -54,6 +54,34 @@ public sealed class EventHubTests : IDisposable
     }
 
     [Fact]
+    public async Task PrimeAll_StatesReadWhenASnapshotIsWritten_EventsReplaceTheirKeys_AllInKeyOrder()
+    {
+        var hub = Hub();
+        var keys = new List<string> { "c", "a" };
+        var reads = 0;
+        hub.PrimeAll(EventStreams.Delivery, () =>
+        {
+            reads++;
+            return keys.Select(k => (k, (EventRenderer)(_ => ValueTask.FromResult<ReadOnlyMemory<byte>>(Data(k + "-now")))));
+        });
+        Assert.Equal(0, reads); // nothing held or read per key until a client asks
+
+        hub.Publish(EventStreams.Delivery, Data("b1"), "b");
+        hub.Publish(EventStreams.Delivery, Data("c-moved"), "c");
+        keys.Add("d"); // a key the read model has now (its event follows)
+        using var client = hub.Subscribe(EventStreams.Delivery, null);
+
+        Assert.Equal(1, reads);
+        var texts = new List<string>();
+        foreach (var e in client.Snapshot!.Skip(1))
+        {
+            texts.Add(Encoding.UTF8.GetString((await e.ReadDataAsync(CancellationToken.None)).Span));
+        }
+
+        Assert.Equal(["a-now", "b1", "c-moved", "d-now"], texts);
+    }
+
+    [Fact]
     public void Subscribe_WithAKnownId_ReplaysWhatFollowedIt_OnlyOfItsStreams()
     {
         var hub = Hub();
