@@ -18,6 +18,9 @@ internal sealed partial class AfterBindServices(
     /// <summary>The key under which the deferred services are registered (not seen by the host, which starts unkeyed ones).</summary>
     public const string Key = "getapp-agent:after-bind";
 
+    // After the gate opens, how long the start's pages stay (the first requests' and the start discovery's time).
+    private static readonly TimeSpan StartPagesDelay = TimeSpan.FromSeconds(1);
+
     private readonly List<IHostedService> _started = [];
     private DateTimeOffset _startedAt;
     private volatile bool _faulted;
@@ -78,12 +81,18 @@ internal sealed partial class AfterBindServices(
         }
 
         gate.Open();
-        // The start's own code is done with: its pages go back to the kernel (the agent's are reclaimable copies of the file).
-        _ = Task.Run(() =>
+        // The start's own code is done with: its pages go back to the kernel (they are clean copies of the file). Not at
+        // once: the first requests, often waiting at the gate, would fault back in what they need from the disk.
+        _ = Task.Run(async () =>
         {
             try
             {
+                await Task.Delay(StartPagesDelay, timeProvider, lifetime.ApplicationStopping).ConfigureAwait(false);
                 StartPages.Release(logger);
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopping already.
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
             {
