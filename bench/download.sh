@@ -138,7 +138,7 @@ Both read from nginx with the file in the page cache; ${RUNS} runs each, alterna
 
 Agent peak RSS (\`VmHWM\` of \`/proc/<pid>/status\`) after the ${SIZE_MB} MiB download: median $(printf '%d' "$rss_med") KiB,
 max $(printf '%d' "$rss_max") KiB; after start-up, before any download: $(printf '%d' "$idle_med") KiB. The download holds a few
-4 MiB buffers (bounded queues to the writer and the hasher), so the peak does not grow with the file size.
+2 MiB buffers (at most four per download), so the peak does not grow with the file size.
 <!-- delivery-download-${SIZE_MB}-${FLAVOR}:end -->
 MD
 )

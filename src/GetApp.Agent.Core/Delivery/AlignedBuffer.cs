@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 
 namespace GetApp.Agent.Core.Delivery;
@@ -6,7 +5,8 @@ namespace GetApp.Agent.Core.Delivery;
 /// <summary>
 /// A pinned download buffer whose first byte sits on a 4 KiB boundary, as <c>O_DIRECT</c> writes need
 /// (<see cref="PartialFileWriter"/>). Pinned arrays live on the pinned object heap, so the address never moves. A buffer
-/// may be read by several stages at once (<see cref="Share"/>); the last <see cref="Release"/> gives it back to its pool.
+/// may be read by several stages at once (<see cref="Share"/>); the last <see cref="Release"/> gives it back to its
+/// <see cref="DownloadBuffers"/>.
 /// </summary>
 internal sealed class AlignedBuffer
 {
@@ -14,10 +14,10 @@ internal sealed class AlignedBuffer
 
     private readonly byte[] _array;
     private readonly int _origin;
-    private readonly ConcurrentQueue<AlignedBuffer> _pool;
+    private readonly DownloadBuffers _pool;
     private int _holders;
 
-    private AlignedBuffer(int size, ConcurrentQueue<AlignedBuffer> pool)
+    internal AlignedBuffer(int size, DownloadBuffers pool)
     {
         _array = GC.AllocateUninitializedArray<byte>(size + Alignment, pinned: true);
         var address = (long)Marshal.UnsafeAddrOfPinnedArrayElement(_array, 0);
@@ -32,13 +32,8 @@ internal sealed class AlignedBuffer
 
     public Span<byte> Span => _array.AsSpan(_origin, Size);
 
-    /// <summary>A buffer from <paramref name="pool"/> (or a new one), with one holder: the caller.</summary>
-    public static AlignedBuffer Rent(ConcurrentQueue<AlignedBuffer> pool, int size)
-    {
-        var buffer = pool.TryDequeue(out var pooled) ? pooled : new AlignedBuffer(size, pool);
-        buffer._holders = 1;
-        return buffer;
-    }
+    /// <summary>Gives the buffer one holder, the one renting it.</summary>
+    internal void Hold() => Volatile.Write(ref _holders, 1);
 
     /// <summary>Hands the buffer to <paramref name="holders"/> stages at once, before any of them can see it; each calls <see cref="Release"/>.</summary>
     public void Share(int holders) => Volatile.Write(ref _holders, holders);
@@ -48,7 +43,7 @@ internal sealed class AlignedBuffer
     {
         if (Interlocked.Decrement(ref _holders) == 0)
         {
-            _pool.Enqueue(this);
+            _pool.Return(this);
         }
     }
 }

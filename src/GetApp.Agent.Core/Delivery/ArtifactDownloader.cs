@@ -36,7 +36,6 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
         Directory.CreateDirectory(Path.GetDirectoryName(request.PartialPath)!);
         await using var file = OpenPartial(request);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         try
         {
             var offset = file.Length;
@@ -45,7 +44,7 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
                 offset = 0;
             }
 
-            offset = await HashExistingAsync(file, offset, hash, buffer, cancellationToken).ConfigureAwait(false);
+            offset = await HashExistingAsync(file, offset, hash, cancellationToken).ConfigureAwait(false);
             observer.OnLength(offset);
             PartialFileSpace.Reserve(file.SafeFileHandle, offset, request.ExpectedSize);
 
@@ -85,10 +84,6 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
             PartialFileSpace.Release(file);
             throw;
         }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
     }
 
     /// <summary>Opens the partial file. Its room is reserved by <see cref="PartialFileSpace"/> on Linux; elsewhere a new one is preallocated.</summary>
@@ -115,24 +110,40 @@ public sealed class ArtifactDownloader(HttpClient http, TimeProvider time)
     internal static DeliveryException Stalled(TimeSpan stallTimeout, long at) =>
         new($"the download stalled: no data for {stallTimeout.TotalSeconds:0.#} s (at byte {at})", retriable: true, reason: DeliveryFailureReason.Stall);
 
-    /// <summary>Feeds the bytes already on disk to the hash, so a resumed download still yields the hash of the whole file.</summary>
-    private static async Task<long> HashExistingAsync(FileStream file, long length, IncrementalHash hash, byte[] buffer, CancellationToken cancellationToken)
+    /// <summary>
+    /// Feeds the bytes already on disk to the hash, so a resumed download still yields the hash of the whole file. The
+    /// buffer is rented only for a resume (a fresh download has nothing to read) and given back before the body is read.
+    /// </summary>
+    private static async Task<long> HashExistingAsync(FileStream file, long length, IncrementalHash hash, CancellationToken cancellationToken)
     {
         file.Position = 0;
-        var done = 0L;
-        while (done < length)
+        if (length == 0)
         {
-            var read = await file.ReadAsync(buffer.AsMemory(0, (int)Math.Min(BufferSize, length - done)), cancellationToken).ConfigureAwait(false);
-            if (read == 0)
-            {
-                break;
-            }
-
-            hash.AppendData(buffer, 0, read);
-            done += read;
+            return 0;
         }
 
-        return done;
+        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        try
+        {
+            var done = 0L;
+            while (done < length)
+            {
+                var read = await file.ReadAsync(buffer.AsMemory(0, (int)Math.Min(BufferSize, length - done)), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                hash.AppendData(buffer, 0, read);
+                done += read;
+            }
+
+            return done;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private sealed record OpenedSource(Stream Body, long Offset, long? ContentLength, HttpResponseMessage? Response, bool AlreadyComplete = false);

@@ -1,35 +1,35 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
-using System.Threading.Channels;
 using Microsoft.Win32.SafeHandles;
 
 namespace GetApp.Agent.Core.Delivery;
 
 /// <summary>
 /// Moves one response body into the partial file and the running SHA-256. Three stages overlap: the reader (the caller's
-/// async flow) fills aligned buffers and hands each one to both a writer thread and a hasher thread through small bounded
-/// queues. Hashing is the costliest step (0.68 s of one core per GiB with SHA-NI), so it never waits for the disk: a slow
-/// write holds up only the writer's queue. Blocking writes and hashing get their own threads rather than the thread pool's.
-/// Memory stays at a few buffers whatever the file size.
+/// async flow) fills aligned buffers and hands each one to both a writer and a hasher, each on a thread of its own
+/// (<see cref="PipelineStage"/>). Hashing is the costliest step (0.68 s of one core per GiB with SHA-NI), so it never waits
+/// for the disk: a slow write holds up only the writer. Memory is <see cref="BufferCount"/> buffers of
+/// <see cref="BufferSize"/> whatever the file size: when all are out, the reader waits for the slower stage.
 /// </summary>
 internal sealed class DownloadPipeline
 {
-    /// <summary>Large buffers mean fewer hand-offs and fewer, larger direct writes (1 GiB took ~8 % longer with 1 MiB ones, measured
-    /// before the stages got their own threads).</summary>
-    internal const int BufferSize = 4 * 1024 * 1024;
+    /// <summary>
+    /// 2 MiB, four of them: 8 MiB per download, whatever the file size. The reader fills one while the others are written
+    /// and hashed; when all are out it waits for the slower stage. It used to be up to six 4 MiB buffers, 24 MiB of a
+    /// 66 MB peak; measured side by side (docs/BENCHMARKS.md), 2 MiB × 4 took no more CPU or time per GiB, while 1 MiB
+    /// buffers (twice the hand-offs, socket reads half as large) took about 20 % more CPU.
+    /// </summary>
+    internal const int BufferSize = 2 * 1024 * 1024;
 
-    private const int QueuedBuffers = 3;
+    /// <summary>At most this many buffers per download (see <see cref="BufferSize"/>).</summary>
+    internal const int BufferCount = 4;
 
     /// <summary>
     /// On a slower link the reader hands over what it has after a read once this much time has passed, so progress and the
     /// resume point move as the bytes come (a throttled origin's 50 ms bursts each go on at once). A fast link fills a
-    /// 4 MiB buffer well within it (1 GB/s: 4 ms), so the big direct writes stay big.
+    /// buffer well within it (1 GB/s: 2 ms), so the direct writes stay whole buffers.
     /// </summary>
     internal static readonly TimeSpan HandOffInterval = TimeSpan.FromMilliseconds(10);
 
-    private readonly ConcurrentQueue<AlignedBuffer> _buffers = new();
-    private readonly Channel<Chunk> _toDisk = Queue();
-    private readonly Channel<Chunk> _toHash = Queue();
     private readonly PartialFileWriter _output;
     private readonly string _fileName;
     private readonly long _offset;
@@ -54,27 +54,25 @@ internal sealed class DownloadPipeline
     /// </summary>
     public async Task<long> CopyAsync(Stream body, long? expectedSize, CancellationTokenSource stall, TimeSpan stallTimeout, CancellationToken cancellationToken)
     {
-        var writer = RunOnThread("getapp-delivery-write", () =>
+        var buffers = new DownloadBuffers(BufferSizeFor(expectedSize), BufferCount);
+        var writer = new PipelineStage("getapp-delivery-write", chunk =>
         {
             try
             {
-                Drain(_toDisk, chunk =>
-                {
-                    _output.Write(chunk.Bytes, chunk.FileOffset);
-                    _observer.OnLength(chunk.FileOffset + chunk.Length);
-                });
+                _output.Write(chunk.Bytes, chunk.FileOffset);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 throw new DeliveryException($"cannot write the partial file {_fileName}: {e.Message}", retriable: false, e, DeliveryFailureReason.Storage);
             }
+
+            _observer.OnLength(chunk.FileOffset + chunk.Length);
         });
-        var hasher = RunOnThread("getapp-delivery-hash", () => Drain(_toHash, chunk => _hash.AppendData(chunk.Bytes)));
+        var hasher = new PipelineStage("getapp-delivery-hash", chunk => _hash.AppendData(chunk.Bytes));
 
         // Index i of the current buffer holds file byte bufferBase + i, with bufferBase on a 4 KiB boundary: memory addresses
         // and file offsets stay congruent, as direct writes need. A resume at an odd offset starts mid-buffer.
-        var bufferSize = BufferSizeFor(expectedSize);
-        var buffer = AlignedBuffer.Rent(_buffers, bufferSize);
+        var buffer = await buffers.RentAsync().ConfigureAwait(false);
         var bufferBase = _offset - (_offset % AlignedBuffer.Alignment);
         var start = (int)(_offset - bufferBase);
         var filled = start;
@@ -123,19 +121,19 @@ internal sealed class DownloadPipeline
                     continue;
                 }
 
-                var next = AlignedBuffer.Rent(_buffers, bufferSize);
+                var next = await buffers.RentAsync().ConfigureAwait(false);
                 buffer.Span[end..filled].CopyTo(next.Span);
                 var chunk = new Chunk(buffer, start, end - start, bufferBase + start);
                 buffer = next;
                 bufferBase += end;
                 filled -= end;
                 start = 0;
-                if (!await HandOffAsync(chunk).ConfigureAwait(false))
+                if (!HandOff(chunk, writer, hasher))
                 {
                     break;
                 }
 
-                // Counted from here: time spent waiting for a full queue must not make the next chunk a small one.
+                // Counted from here: time spent waiting for a free buffer must not make the next chunk a small one.
                 lastHandOff = _time.GetTimestamp();
             }
         }
@@ -143,30 +141,30 @@ internal sealed class DownloadPipeline
         {
             if (filled > start)
             {
-                await HandOffAsync(new Chunk(buffer, start, filled - start, bufferBase + start)).ConfigureAwait(false);
+                HandOff(new Chunk(buffer, start, filled - start, bufferBase + start), writer, hasher);
             }
             else
             {
                 buffer.Release();
             }
 
-            _toDisk.Writer.TryComplete();
-            _toHash.Writer.TryComplete();
+            writer.Complete();
+            hasher.Complete();
             // Both stages finish what was queued; the writer's failure, if any, is the one that surfaces.
             try
             {
-                await writer.ConfigureAwait(false);
+                await writer.Done.ConfigureAwait(false);
             }
             finally
             {
-                await hasher.ConfigureAwait(false);
+                await hasher.Done.ConfigureAwait(false);
             }
         }
 
         return received;
     }
 
-    /// <summary>A small artifact gets a buffer its size (rounded up to whole blocks), not 4 MiB.</summary>
+    /// <summary>A small artifact gets a buffer its size (rounded up to whole blocks), not a whole <see cref="BufferSize"/>.</summary>
     private int BufferSizeFor(long? expectedSize)
     {
         if (expectedSize is not { } size || size - _offset >= BufferSize)
@@ -179,92 +177,11 @@ internal sealed class DownloadPipeline
     }
 
     /// <summary>Queues a chunk for both the writer and the hasher; false if either has stopped (its error surfaces when it is awaited).</summary>
-    private async ValueTask<bool> HandOffAsync(Chunk chunk)
+    private static bool HandOff(Chunk chunk, PipelineStage writer, PipelineStage hasher)
     {
         chunk.Buffer.Share(2);
-        var toDisk = await TryQueueAsync(_toDisk, chunk).ConfigureAwait(false);
-        var toHash = await TryQueueAsync(_toHash, chunk).ConfigureAwait(false);
-        return toDisk && toHash;
-    }
-
-    private static async ValueTask<bool> TryQueueAsync(Channel<Chunk> queue, Chunk chunk)
-    {
-        try
-        {
-            await queue.Writer.WriteAsync(chunk, CancellationToken.None).ConfigureAwait(false);
-            return true;
-        }
-        catch (ChannelClosedException)
-        {
-            chunk.Buffer.Release();
-            return false;
-        }
-    }
-
-    /// <summary>Processes a stage's queue until the reader completes it. On failure the queue is closed (so the reader stops
-    /// queueing) and what is left in it is released.</summary>
-    private static void Drain(Channel<Chunk> queue, Action<Chunk> process)
-    {
-        try
-        {
-            while (WaitToRead(queue.Reader))
-            {
-                while (queue.Reader.TryRead(out var chunk))
-                {
-                    try
-                    {
-                        process(chunk);
-                    }
-                    finally
-                    {
-                        chunk.Buffer.Release();
-                    }
-                }
-            }
-        }
-        catch (Exception e)
-        {
-            queue.Writer.TryComplete(e);
-            while (queue.Reader.TryRead(out var left))
-            {
-                left.Buffer.Release();
-            }
-
-            throw;
-        }
-    }
-
-    private static bool WaitToRead(ChannelReader<Chunk> reader)
-    {
-        var wait = reader.WaitToReadAsync(CancellationToken.None);
-        return wait.IsCompletedSuccessfully ? wait.Result : wait.AsTask().GetAwaiter().GetResult();
-    }
-
-    private static Task RunOnThread(string name, Action work)
-    {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        new Thread(() =>
-        {
-            try
-            {
-                work();
-                done.SetResult();
-            }
-            catch (Exception e)
-            {
-                done.SetException(e);
-            }
-        })
-        { IsBackground = true, Name = name }.Start();
-        return done.Task;
-    }
-
-    private static Channel<Chunk> Queue() =>
-        Channel.CreateBounded<Chunk>(new BoundedChannelOptions(QueuedBuffers) { SingleReader = true, SingleWriter = true });
-
-    /// <summary>Bytes of a buffer on their way to the disk and the hash; <paramref name="FileOffset"/> is where the first one goes.</summary>
-    private readonly record struct Chunk(AlignedBuffer Buffer, int Start, int Length, long FileOffset)
-    {
-        public ReadOnlySpan<byte> Bytes => Buffer.Span.Slice(Start, Length);
+        var written = writer.TryAdd(chunk);
+        var hashed = hasher.TryAdd(chunk);
+        return written && hashed;
     }
 }

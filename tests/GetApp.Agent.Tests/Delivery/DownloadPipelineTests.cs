@@ -66,7 +66,7 @@ public sealed class DownloadPipelineTests : IDisposable
         await using var file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);
         // Each clock reading is 300 ms after the previous one: every read outlasts the hand-off interval.
         var pipeline = new DownloadPipeline(file.SafeFileHandle, path, 0, hash, observer, directWrites: true, new SteppingTimeProvider(TimeSpan.FromMilliseconds(300)));
-        // 10,000 bytes, then the body waits until the writer reports progress (a 4 MiB buffer is nowhere near full).
+        // 10,000 bytes, then the body waits until the writer reports progress (a 2 MiB buffer is nowhere near full).
         var body = new ScriptedBody(new byte[10_000], maxRead: 10_000, beforeEnd: reported.Task.WaitAsync(Patience));
 
         await CopyAsync(pipeline, body, null);
@@ -92,6 +92,48 @@ public sealed class DownloadPipelineTests : IDisposable
         Assert.Contains("cannot write the partial file", error.Message);
     }
 
+    [Fact]
+    public async Task CopyAsync_WriterHeldUp_ReaderStopsWhenItsBuffersAreOut_ThenFinishes()
+    {
+        var data = RandomNumberGenerator.GetBytes(32 * 1024 * 1024);
+        var path = Path.Combine(_dir, "held.partial");
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var writerMayGoOn = new ManualResetEventSlim();
+        // The writer stops after its first chunk (as a slow disk would); the hasher goes on.
+        var observer = new DownloadObserver(_ => writerMayGoOn.Wait(Patience), _ => { });
+        var budget = DownloadPipeline.BufferCount * DownloadPipeline.BufferSize;
+        var body = new ScriptedBody(data, maxRead: 64 * 1024);
+        long received;
+        await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0))
+        {
+            var pipeline = new DownloadPipeline(file.SafeFileHandle, path, 0, hash, observer, directWrites: true, TimeProvider.System);
+            var copy = CopyAsync(pipeline, body, data.Length);
+
+            // What a download holds is its buffers, whatever the file size: the reader fills them (whole, or what came
+            // within the hand-off interval), then waits for the writer.
+            var deadline = DateTime.UtcNow + Patience;
+            long seen;
+            do
+            {
+                seen = body.Position;
+                await Task.Delay(300);
+            }
+            while ((seen == 0 || body.Position != seen) && DateTime.UtcNow < deadline);
+
+            Assert.InRange(body.Position, 1, budget);
+            Assert.False(copy.IsCompleted);
+
+            writerMayGoOn.Set();
+            received = await copy.WaitAsync(Patience);
+        }
+
+        Assert.Equal(data.Length, received);
+        Assert.Equal(SHA256.HashData(data), hash.GetHashAndReset());
+        Assert.Equal(data, File.ReadAllBytes(path));
+        // The memory a delivery may add (docs/BENCHMARKS.md): it used to be six 4 MiB buffers.
+        Assert.True(budget <= 8 * 1024 * 1024, $"{budget} bytes of buffers per download");
+    }
+
     private static DownloadObserver Observer() => new(_ => { }, _ => { });
 
     private static async Task<long> CopyAsync(DownloadPipeline pipeline, Stream body, long? expectedSize)
@@ -103,7 +145,7 @@ public sealed class DownloadPipelineTests : IDisposable
     /// <summary>A response body: at most <c>maxRead</c> bytes per read; at the end, optionally waits, then ends or fails.</summary>
     private sealed class ScriptedBody(byte[] data, int maxRead, Exception? failure = null, Task? beforeEnd = null) : Stream
     {
-        private int _position;
+        private volatile int _position;
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {

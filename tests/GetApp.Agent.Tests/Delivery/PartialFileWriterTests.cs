@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using GetApp.Agent.Core.Delivery;
@@ -23,7 +22,7 @@ public sealed class PartialFileWriterTests : IDisposable
     {
         // The pipeline's layout: index i of an aligned buffer holds file byte fileBase + i, fileBase on a 4 KiB boundary.
         var fileBase = resumeAt - (resumeAt % AlignedBuffer.Alignment);
-        var buffer = AlignedBuffer.Rent(new ConcurrentQueue<AlignedBuffer>(), 2 * 1024 * 1024);
+        var buffer = new AlignedBuffer(2 * 1024 * 1024, new DownloadBuffers(2 * 1024 * 1024, 2));
         var data = RandomNumberGenerator.GetBytes(fileBase + buffer.Size - 1234);
         data.AsSpan(fileBase).CopyTo(buffer.Span);
         var path = Path.Combine(_dir, "artifact.partial");
@@ -68,7 +67,7 @@ public sealed class PartialFileWriterTests : IDisposable
         var path = Path.Combine(_dir, "readonly.partial");
         File.WriteAllBytes(path, []);
         using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
-        var buffer = AlignedBuffer.Rent(new ConcurrentQueue<AlignedBuffer>(), AlignedBuffer.Alignment * 4);
+        var buffer = new AlignedBuffer(AlignedBuffer.Alignment * 4, new DownloadBuffers(AlignedBuffer.Alignment * 4, 2));
         var writer = new PartialFileWriter(file, 0, tryDirect: true);
 
         Assert.ThrowsAny<IOException>(() => writer.Write(buffer.Span, 0));
