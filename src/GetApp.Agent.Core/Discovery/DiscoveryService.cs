@@ -59,7 +59,7 @@ public sealed partial class DiscoveryService(
             var offered = answer.Releases.Any(r => r.Available == false) ? [.. answer.Releases.Where(r => r.Available != false)] : answer.Releases;
             offers = offered.Count;
             written = await store.WriteAsync((connection, _, ct) => Task.FromResult(Apply(connection, offered, ct)), cancellationToken).ConfigureAwait(false);
-            LastOutcome = new DiscoveryOutcome(timeProvider.GetUtcNow(), offered.Count, null);
+            LastOutcome = new DiscoveryOutcome(timeProvider.GetUtcNow(), offered.Count, null) { Written = written };
             LogDiscovered(offered.Count, upstream.Description);
             if (written > 0)
             {
@@ -207,4 +207,8 @@ public sealed partial class DiscoveryService(
 }
 
 /// <summary>When the last discovery ran, how many releases it found, and its error if it failed.</summary>
-public sealed record DiscoveryOutcome(DateTimeOffset At, int Offered, string? Error);
+public sealed record DiscoveryOutcome(DateTimeOffset At, int Offered, string? Error)
+{
+    /// <summary>How many rows it added, changed or removed: none when the upstream repeated what the device stores.</summary>
+    public int Written { get; init; }
+}

@@ -256,13 +256,12 @@ public static class CatalogReader
         // Every component is resolved, as the kernel will when the file is opened: a link to a folder in the middle of
         // the path ("files/rootlink -> /") leads outside as surely as a link at its end. Nothing about what lies outside
         // (whether it exists, its size) is looked at or told.
-        var path = ResolveArtifact(file, root, decoded, artifact.Url, folders);
+        var (path, info) = ResolveArtifact(file, root, decoded, artifact.Url, folders);
         if (!RealPath.IsInside(root, path))
         {
             throw new InvalidCatalogException($"catalog {file}: {What()}: url '{artifact.Url}' leads outside the catalog folder through a symbolic link");
         }
 
-        var info = new FileInfo(path);
         if (!info.Exists)
         {
             throw new InvalidCatalogException($"catalog {file}: {What()}: the file '{artifact.Url}' does not exist");
@@ -276,9 +275,11 @@ public static class CatalogReader
 
     /// <summary>
     /// <see cref="Resolve"/> for an artifact below the (real) catalog folder: its folder is resolved once per catalog read,
-    /// not once per artifact (thousands of artifacts usually share a few folders), then its name within it.
+    /// not once per artifact (thousands of artifacts usually share a few folders), then its name within it. A name that is
+    /// a plain file in that folder (no link) is its own real path: one look at the file tells that, and its size, where
+    /// following the name as a possible link would look at it twice more.
     /// </summary>
-    private static string ResolveArtifact(string catalogFile, string root, string decoded, string url, Dictionary<string, (string Real, int Links)> folders)
+    private static (string Path, FileInfo Info) ResolveArtifact(string catalogFile, string root, string decoded, string url, Dictionary<string, (string Real, int Links)> folders)
     {
         try
         {
@@ -297,7 +298,18 @@ public static class CatalogReader
                 (folder, links) = known;
             }
 
-            return RealPath.Resolve(folder, decoded[(slash + 1)..], ref links);
+            var name = decoded[(slash + 1)..];
+            if (name is not ("" or "." or ".."))
+            {
+                var direct = new FileInfo(Path.Join(folder, name));
+                if (direct.Exists && (direct.Attributes & FileAttributes.ReparsePoint) == 0)
+                {
+                    return (direct.FullName, direct);
+                }
+            }
+
+            var path = RealPath.Resolve(folder, name, ref links);
+            return (path, new FileInfo(path));
         }
         catch (IOException e)
         {
