@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using GetApp.Agent.Core.Contracts;
 using GetApp.Agent.Core.Hosting;
 using GetApp.Agent.Core.Releases;
@@ -30,20 +29,24 @@ public sealed partial class DiscoveryService(
     /// <summary>Raised after every discovery, failed or not, with its outcome (the upstream's health, the metrics).</summary>
     public event Action<DiscoveryOutcome>? Completed;
 
-    public async Task<DiscoveryResponseDto> DiscoverAsync(CancellationToken cancellationToken)
+    public async Task<DiscoveryResult> DiscoverAsync(CancellationToken cancellationToken)
     {
         await _oneAtATime.WaitAsync(cancellationToken).ConfigureAwait(false);
         var offers = 0;
+        var written = 0;
         var held = ReleaseSnapshot.Empty;
         try
         {
             held = await store.SnapshotAsync(cancellationToken).ConfigureAwait(false);
-            var request = new DiscoveryRequest(held.Select(r => new DeviceComponent(r.CatalogId, r.State, r.ErrMsg)).ToList());
+            var request = new DiscoveryRequest(held.Select(r => new DeviceComponent(r.CatalogId, r.State, r.ErrMsg)).ToList()) { Stored = held };
             DiscoveryAnswer answer;
             try
             {
                 answer = await upstream.DiscoverAsync(request, cancellationToken).ConfigureAwait(false);
-                Validate(answer);
+                if (!answer.Checked)
+                {
+                    Validate(answer);
+                }
             }
             catch (UpstreamException e)
             {
@@ -53,23 +56,29 @@ public sealed partial class DiscoveryService(
                 throw;
             }
 
-            var offered = answer.Releases.Where(r => r.Available != false).ToList();
+            var offered = answer.Releases.Any(r => r.Available == false) ? [.. answer.Releases.Where(r => r.Available != false)] : answer.Releases;
             offers = offered.Count;
-            await store.WriteAsync((connection, transaction, ct) => ApplyAsync(connection, transaction, offered, ct), cancellationToken).ConfigureAwait(false);
-            LastOutcome = new DiscoveryOutcome(timeProvider.GetUtcNow(), offered.Count, null);
+            written = await store.WriteAsync((connection, _, ct) => Task.FromResult(Apply(connection, offered, ct)), cancellationToken).ConfigureAwait(false);
+            LastOutcome = new DiscoveryOutcome(timeProvider.GetUtcNow(), offered.Count, null) { Written = written };
             LogDiscovered(offered.Count, upstream.Description);
+            if (written > 0)
+            {
+                LogWritten(written, offered.Count);
+            }
+
             Discovered?.Invoke();
             Completed?.Invoke(LastOutcome);
-            return ToResponse(offered);
+            return new DiscoveryResult(offered);
         }
         finally
         {
             // The first discovery ends the start (of many releases, read in a no-GC region); a large catalog's read leaves
-            // MiBs of what it held in the old generation: give them back once that is over.
+            // MiBs of what it held in the old generation: give them back once that is over. A large catalog read again
+            // unchanged keeps almost nothing: no trim then.
             var first = !_ranOnce;
             _ranOnce = true;
             _oneAtATime.Release();
-            if (offers >= HeapTrim.LargeDiscovery || (first && held.Count >= BulkLoad.MinRows))
+            if (written >= HeapTrim.LargeDiscovery || (first && (held.Count >= BulkLoad.MinRows || offers >= HeapTrim.LargeDiscovery)))
             {
                 HeapTrim.Soon(logger, first ? "the start and the first discovery" : $"a discovery of {offers} offers");
             }
@@ -92,80 +101,114 @@ public sealed partial class DiscoveryService(
             }
         }
 
-        if (OfferingGraph.FindCycle(OfferingGraph.DependenciesOf(answer.Releases)) is { } cycle)
+        if (OfferingGraph.FindCycle(OfferingGraph.EdgesOf(answer.Releases)) is { } cycle)
         {
             throw new UpstreamException($"the upstream's dependencies form a cycle: {cycle}");
         }
     }
 
-    private async Task<int> ApplyAsync(Microsoft.Data.Sqlite.SqliteConnection connection, Microsoft.Data.Sqlite.SqliteTransaction transaction,
-        IReadOnlyList<OfferedRelease> offered, CancellationToken cancellationToken)
+    /// <summary>Stores the offers; returns how many rows it wrote (an offer the store already holds as offered is not written again).</summary>
+    private int Apply(Microsoft.Data.Sqlite.SqliteConnection connection, IReadOnlyList<OfferedRelease> offered, CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow();
         var existing = store.SnapshotInTransaction;
-        var dependencies = OfferingGraph.DependenciesOf(offered);
-
-        foreach (var offer in offered)
+        var dependencies = OfferingGraph.EdgesOf(offered);
+        var written = 0;
+        var known = 0;
+        using var rows = new ReleaseRows.Writer(connection);
+        for (var i = 0; i < offered.Count; i++)
         {
-            var id = offer.CatalogId!;
-            var state = offer.IsPush ? ReleaseState.Push : ReleaseState.Offering;
-            var known = existing.Find(id);
-            if (known is null || known.State is ReleaseState.Offering or ReleaseState.Push)
+            if ((i & 1023) == 1023)
             {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            var offer = offered[i];
+            var id = offer.CatalogId!;
+            var stored = existing.Find(id);
+            if (stored is not null)
+            {
+                known++;
+            }
+
+            var state = offer.IsPush ? ReleaseState.Push : ReleaseState.Offering;
+            if (stored is null || stored.State is ReleaseState.Offering or ReleaseState.Push)
+            {
+                var edges = dependencies.TryGetValue(id, out var deps) ? deps : (IReadOnlyList<string>)[];
+                if (stored is not null && edges.Count == 0 && stored.Dependencies.Count == 0 && SameOffer(stored, offer, state))
+                {
+                    // An offer the upstream repeats unchanged is left as stored: a periodic discovery of a large catalog writes nothing.
+                    continue;
+                }
+
                 // Straight from the offer's JSON: nothing is parsed to store it.
-                var row = new ReleaseRow(new ReleaseRecord(id, offer.StoredReleaseJson()!, null, offer.StoredHierarchyJson(),
-                    new ReleasePosition(state, null, null, null), known?.DiscoveredAt ?? now, now)
+                var row = new ReleaseRow(new ReleaseRecord(id, offer.StoredReleaseJson()!, offer.StoredArtifactsJson(), offer.StoredHierarchyJson(),
+                    new ReleasePosition(state, null, null, null), stored?.DiscoveredAt ?? now, now)
                 {
                     IsPush = offer.IsPush,
-                    Artifacts = [.. (offer.Artifacts ?? []).Select(a => a.AtRest())],
-                    Dependencies = dependencies[id],
+                    Dependencies = edges,
                 });
-
-                // An offer the upstream repeats unchanged is left as stored: a periodic discovery of a large catalog writes nothing.
-                if (known is null || !row.SameOfferAs(known))
+                if (stored is null || !row.SameOfferAs(stored))
                 {
-                    await store.SaveAsync(connection, transaction, row, cancellationToken).ConfigureAwait(false);
+                    store.Save(rows, row);
+                    written++;
                 }
             }
-            else if (!known.Offered)
+            else if (!stored.Offered)
             {
                 // Delivered or later: only note that it is offered again; its state and files are the device's own.
-                await store.SaveAsync(connection, transaction, known.ToRecord() with { Offered = true }, cancellationToken).ConfigureAwait(false);
+                store.Save(rows, new ReleaseRow(stored.ToRecord() with { Offered = true }));
+                written++;
             }
         }
 
-        var stillOffered = offered.Select(o => o.CatalogId!).ToHashSet(StringComparer.Ordinal);
-        foreach (var gone in existing.Where(r => !stillOffered.Contains(r.CatalogId)))
+        if (known < existing.Count)
         {
-            if (gone.State is ReleaseState.Offering or ReleaseState.Push)
+            // Some stored releases are no longer offered.
+            var stillOffered = offered.Select(o => o.CatalogId!).ToHashSet(StringComparer.Ordinal);
+            foreach (var gone in existing.Where(r => !stillOffered.Contains(r.CatalogId)))
             {
-                await store.DeleteAsync(connection, transaction, gone.CatalogId, cancellationToken).ConfigureAwait(false);
-            }
-            else if (gone.Offered)
-            {
-                await store.SaveAsync(connection, transaction, gone.ToRecord() with { Offered = false }, cancellationToken).ConfigureAwait(false);
+                if (gone.State is ReleaseState.Offering or ReleaseState.Push)
+                {
+                    store.Delete(rows, gone.CatalogId);
+                    written++;
+                }
+                else if (gone.Offered)
+                {
+                    store.Save(rows, new ReleaseRow(gone.ToRecord() with { Offered = false }));
+                    written++;
+                }
             }
         }
 
-        return offered.Count;
+        return written;
     }
 
-    // Each release is read anew from its JSON as the answer is written, and let go: the answer to thousands of offers
-    // is never a tree of thousands of releases (nobody may be reading it: the scheduler drops it).
-    private static DiscoveryResponseDto ToResponse(IReadOnlyList<OfferedRelease> offered) => new(
-        Offer: new ProjectedList<OfferedRelease, JsonObject>([.. offered.Where(r => !r.IsPush)], FreshRelease),
-        Push: new ProjectedList<OfferedRelease, JsonObject>([.. offered.Where(r => r.IsPush)], FreshRelease),
-        Releases: new ProjectedList<OfferedRelease, DiscoveredReleaseDto>(offered,
-            r => new DiscoveredReleaseDto(FreshRelease(r), r.IsPush, r.StoredHierarchyJson() is { } trees ? (JsonArray)JsonNode.Parse(trees)! : [])));
+    /// <summary>
+    /// True when the stored offer (without dependencies) is what <paramref name="offer"/> would store: the same state,
+    /// push flag and JSON (the offline catalog's reader shares the stored arrays, so this is mostly a reference check).
+    /// </summary>
+    private static bool SameOffer(ReleaseRow stored, OfferedRelease offer, ReleaseState state) =>
+        stored.Position == new ReleasePosition(state, null, null, null) && stored.IsPush == offer.IsPush && stored.Offered
+        && Same(stored.ReleaseJson, offer.StoredReleaseJson()) && Same(stored.HierarchyJson, offer.StoredHierarchyJson())
+        && Same(stored.ArtifactsJson, offer.StoredArtifactsJson());
 
-    private static JsonObject FreshRelease(OfferedRelease offer) => (JsonObject)JsonNode.Parse(offer.StoredReleaseJson()!)!;
+    private static bool Same(byte[]? stored, byte[]? offered) =>
+        ReferenceEquals(stored, offered) || (stored is not null && offered is not null && stored.AsSpan().SequenceEqual(offered));
 
     [LoggerMessage(EventId = 1200, Level = LogLevel.Information, Message = "Discovery: {Count} release(s) offered by {Upstream}")]
     private partial void LogDiscovered(int count, string upstream);
 
     [LoggerMessage(EventId = 1201, Level = LogLevel.Warning, Message = "Discovery from {Upstream} failed: {Reason}")]
     private partial void LogDiscoveryFailed(string upstream, string reason);
+
+    [LoggerMessage(EventId = 1500, Level = LogLevel.Debug, Message = "Discovery stored {Written} change(s) for {Count} release(s) offered")]
+    private partial void LogWritten(int written, int count);
 }
 
 /// <summary>When the last discovery ran, how many releases it found, and its error if it failed.</summary>
-public sealed record DiscoveryOutcome(DateTimeOffset At, int Offered, string? Error);
+public sealed record DiscoveryOutcome(DateTimeOffset At, int Offered, string? Error)
+{
+    /// <summary>How many rows it added, changed or removed: none when the upstream repeated what the device stores.</summary>
+    public int Written { get; init; }
+}

@@ -11,17 +11,49 @@ public static class OfferingGraph
     /// <summary>Direct dependencies of every release in <paramref name="releases"/>, keyed by catalog id.</summary>
     public static Dictionary<string, List<string>> DependenciesOf(IEnumerable<OfferedRelease> releases)
     {
-        var list = releases.ToList();
-        var known = list.Select(r => r.CatalogId!).ToHashSet(StringComparer.Ordinal);
-        var dependencies = known.ToDictionary(id => id, _ => new List<string>(), StringComparer.Ordinal);
-        foreach (var dependency in list)
+        var list = releases as IReadOnlyList<OfferedRelease> ?? [.. releases];
+        var edges = EdgesOf(list);
+        var dependencies = new Dictionary<string, List<string>>(list.Count, StringComparer.Ordinal);
+        foreach (var release in list)
         {
-            foreach (var dependent in dependency.DependedOnBy ?? [])
+            dependencies[release.CatalogId!] = edges.TryGetValue(release.CatalogId!, out var deps) ? deps : [];
+        }
+
+        return dependencies;
+    }
+
+    /// <summary>
+    /// Direct dependencies of the releases in <paramref name="releases"/> that have any, keyed by catalog id, in ordinal
+    /// order: what <see cref="DependenciesOf"/> gives without an entry for each of the thousands of releases that have none.
+    /// </summary>
+    internal static Dictionary<string, List<string>> EdgesOf(IReadOnlyList<OfferedRelease> releases)
+    {
+        var dependencies = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        HashSet<string>? known = null;
+        foreach (var dependency in releases)
+        {
+            if (dependency.DependedOnBy is not { Count: > 0 } dependents)
+            {
+                continue;
+            }
+
+            known ??= releases.Select(r => r.CatalogId!).ToHashSet(StringComparer.Ordinal);
+            foreach (var dependent in dependents)
             {
                 // An edge to a release that is not offered here is kept by the dependent's own entry, if any; skip it.
-                if (known.Contains(dependent) && !dependencies[dependent].Contains(dependency.CatalogId!))
+                if (!known.Contains(dependent))
                 {
-                    dependencies[dependent].Add(dependency.CatalogId!);
+                    continue;
+                }
+
+                if (!dependencies.TryGetValue(dependent, out var deps))
+                {
+                    dependencies[dependent] = deps = [];
+                }
+
+                if (!deps.Contains(dependency.CatalogId!))
+                {
+                    deps.Add(dependency.CatalogId!);
                 }
             }
         }
@@ -34,7 +66,10 @@ public static class OfferingGraph
         return dependencies;
     }
 
-    /// <summary>Returns a cycle as "a → b → a", or null when the graph has none.</summary>
+    /// <summary>
+    /// Returns a cycle as "a → b → a", or null when the graph has none. A release without dependencies is never on a
+    /// cycle, so the graph may leave them out (<see cref="EdgesOf"/>): the answer is the same.
+    /// </summary>
     public static string? FindCycle(IReadOnlyDictionary<string, List<string>> dependencies)
     {
         var state = new Dictionary<string, int>(StringComparer.Ordinal); // 1 = on the path, 2 = done

@@ -70,7 +70,14 @@ public sealed partial class EventDispatcher : BackgroundService
             Volatile.Write(ref _summaryDirty, 1); // the summary lists running transfers with their speed
         };
         deployRecords.Updated += id => Mark(_deployDirty, id);
-        discovery.Discovered += () => Flag(ref _offeringDirty);
+        // A discovery that wrote nothing changed no offer: the offering of a large catalog is not built again to find that out.
+        discovery.Discovered += () =>
+        {
+            if (discovery.LastOutcome is not { Written: 0 })
+            {
+                Flag(ref _offeringDirty);
+            }
+        };
         discovery.Completed += _ => Flag(ref _summaryDirty);
         upstream.Changed += (before, after) => Post(new UpstreamSignal(before, after));
         disk.Sampled += (before, after) => Post(new DiskSignal(before, after));

@@ -158,7 +158,7 @@ public sealed partial class ManagedCommandRunner : BackgroundService
             {
                 case FleetAction.Discovery:
                     var answer = await _discovery.DiscoverAsync(cancellationToken).ConfigureAwait(false);
-                    await FinishAsync(command.CommandId, FleetCommandStatus.Done, $"{answer.Releases.Count} release(s) offered", cancellationToken).ConfigureAwait(false);
+                    await FinishAsync(command.CommandId, FleetCommandStatus.Done, $"{answer.Count} release(s) offered", cancellationToken).ConfigureAwait(false);
                     break;
                 case FleetAction.Push:
                     await _discovery.DiscoverAsync(cancellationToken).ConfigureAwait(false);

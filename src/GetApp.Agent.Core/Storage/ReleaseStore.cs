@@ -185,6 +185,25 @@ public sealed class ReleaseStore(AgentDatabase database, IEnumerable<IReleaseWri
         pending[catalogId] = null;
     }
 
+    /// <summary>
+    /// Inserts or replaces the row through <paramref name="writer"/>'s statements (inside <see cref="WriteAsync{T}"/>): for
+    /// discovery, which may write thousands of rows in one transaction.
+    /// </summary>
+    internal void Save(ReleaseRows.Writer writer, ReleaseRow row)
+    {
+        var pending = _pending ?? throw new InvalidOperationException("ReleaseStore.Save runs inside WriteAsync");
+        writer.Save(row);
+        pending[row.CatalogId] = row;
+    }
+
+    /// <summary>Deletes the row through <paramref name="writer"/>'s statements (inside <see cref="WriteAsync{T}"/>).</summary>
+    internal void Delete(ReleaseRows.Writer writer, string catalogId)
+    {
+        var pending = _pending ?? throw new InvalidOperationException("ReleaseStore.Delete runs inside WriteAsync");
+        writer.Delete(catalogId);
+        pending[catalogId] = null;
+    }
+
     private async Task<ReleaseSnapshot> LoadLockedAsync(CancellationToken cancellationToken)
     {
         if (_snapshot is { } loaded)

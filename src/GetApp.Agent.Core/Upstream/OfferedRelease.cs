@@ -10,8 +10,9 @@ namespace GetApp.Agent.Core.Upstream;
 /// this agent does not know yet are passed through to its API unchanged.
 /// </summary>
 /// <remarks>
-/// A catalog of thousands of releases is held as JSON, not as trees of nodes: a <see cref="Compacted"/> entry keeps its
-/// release and hierarchy as the UTF-8 the store writes, and parses them only if someone reads them.
+/// A catalog of thousands of releases is held as JSON, not as trees of nodes or objects: a <see cref="Compacted"/> entry
+/// (and every entry the offline catalog's reader gives) keeps its release, hierarchy and artifacts as the UTF-8 the
+/// store writes, and parses them only if someone reads them.
 /// </remarks>
 public sealed record OfferedRelease
 {
@@ -19,6 +20,9 @@ public sealed record OfferedRelease
     private byte[]? _releaseJson;
     private JsonArray? _hierarchyTrees;
     private byte[]? _hierarchyJson;
+    private IReadOnlyList<ArtifactSpec>? _artifacts;
+    private byte[]? _artifactsJson;
+    private byte[]? _artifactsAtRestJson;
     private string? _catalogId;
     private bool _catalogIdRead;
 
@@ -47,7 +51,17 @@ public sealed record OfferedRelease
     }
 
     public bool? Available { get; init; }
-    public IReadOnlyList<ArtifactSpec>? Artifacts { get; init; }
+
+    public IReadOnlyList<ArtifactSpec>? Artifacts
+    {
+        get => _artifacts ??= _artifactsJson is null ? null : JsonSerializer.Deserialize(_artifactsJson, AgentJson.Context.IReadOnlyListArtifactSpec);
+        init
+        {
+            _artifacts = value;
+            _artifactsJson = null;
+            _artifactsAtRestJson = null;
+        }
+    }
 
     /// <summary>The release's catalog id (<c>release.id</c>), or null when missing or not a string.</summary>
     /// <remarks>
@@ -74,20 +88,36 @@ public sealed record OfferedRelease
     /// <summary>The hierarchy trees in the store's format, or null when there are none.</summary>
     internal byte[]? StoredHierarchyJson() => _hierarchyTrees is null ? _hierarchyJson : StoredJson.Of(_hierarchyTrees);
 
-    /// <summary>This entry holding its release and hierarchy as JSON (about their size in memory) rather than as nodes.</summary>
-    internal OfferedRelease Compacted()
-    {
-        var id = CatalogId;
-        return new OfferedRelease
+    /// <summary>The artifacts as the store keeps them: each <see cref="ArtifactSpec.AtRest"/>, none when there are none.</summary>
+    internal byte[] StoredArtifactsJson() => _artifacts is null && _artifactsAtRestJson is { } stored ? stored : AtRestJson(Artifacts);
+
+    /// <summary>
+    /// An entry over JSON already in the store's format (the offline catalog's reader writes it so). The artifacts' JSON
+    /// is the list serialised as read, and its stored form with each URL masked (the same array when masking changes nothing).
+    /// </summary>
+    internal static OfferedRelease OfStoredJson(string catalogId, byte[] releaseJson, byte[]? hierarchyJson, byte[]? artifactsJson, byte[]? artifactsAtRestJson,
+        bool isPush, IReadOnlyList<string>? dependedOnBy, bool? available) => new()
         {
-            IsPush = IsPush,
-            DependedOnBy = DependedOnBy,
-            Available = Available,
-            Artifacts = Artifacts,
-            _releaseJson = StoredReleaseJson(),
-            _hierarchyJson = StoredHierarchyJson(),
-            _catalogId = id,
+            IsPush = isPush,
+            DependedOnBy = dependedOnBy,
+            Available = available,
+            _releaseJson = releaseJson,
+            _hierarchyJson = hierarchyJson,
+            _artifactsJson = artifactsJson,
+            _artifactsAtRestJson = artifactsAtRestJson,
+            _catalogId = catalogId,
             _catalogIdRead = true,
         };
+
+    /// <summary>This entry holding its release, hierarchy and artifacts as JSON (about their size in memory) rather than as objects.</summary>
+    internal OfferedRelease Compacted()
+    {
+        var artifacts = Artifacts;
+        var artifactsJson = artifacts is null ? null : JsonSerializer.SerializeToUtf8Bytes(artifacts, AgentJson.Context.IReadOnlyListArtifactSpec);
+        var atRest = artifacts is null ? null : artifacts.All(a => a is null || SafeUrl.Masked(a.Url) == a.Url) ? artifactsJson : AtRestJson(artifacts);
+        return OfStoredJson(CatalogId!, StoredReleaseJson()!, StoredHierarchyJson(), artifactsJson, atRest, IsPush, DependedOnBy, Available);
     }
+
+    private static byte[] AtRestJson(IReadOnlyList<ArtifactSpec>? artifacts) =>
+        JsonSerializer.SerializeToUtf8Bytes(artifacts is null ? [] : [.. artifacts.Select(a => a.AtRest())], AgentJson.Context.IReadOnlyListArtifactSpec);
 }

@@ -18,7 +18,7 @@ internal static class TriggersApi
         try
         {
             var answer = await discovery.DiscoverAsync(cancellationToken).ConfigureAwait(false);
-            return Results.Json(answer, AgentJson.Context.DiscoveryResponseDto);
+            return new DiscoveryAnswerResult(answer);
         }
         catch (InvalidCatalogException e)
         {
@@ -28,5 +28,20 @@ internal static class TriggersApi
         {
             return ApiResults.Error(StatusCodes.Status502BadGateway, "UpstreamError", e.Message);
         }
+    }
+}
+
+/// <summary>
+/// The discovery answer, written from the offers' stored JSON as it goes out (the bytes <c>Results.Json</c> wrote for
+/// <c>DiscoveryResponseDto</c>, with neither a tree per release nor the whole answer in memory).
+/// </summary>
+internal sealed class DiscoveryAnswerResult(DiscoveryResult answer) : IResult
+{
+    public Task ExecuteAsync(HttpContext httpContext)
+    {
+        var response = httpContext.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = JsonBytesResult.ContentType;
+        return answer.WriteJsonAsync(response.BodyWriter, httpContext.RequestAborted);
     }
 }

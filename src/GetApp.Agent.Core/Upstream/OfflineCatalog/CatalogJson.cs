@@ -1,5 +1,4 @@
 using System.Text.Json;
-using GetApp.Agent.Core.Contracts;
 
 namespace GetApp.Agent.Core.Upstream.OfflineCatalog;
 
@@ -11,12 +10,18 @@ namespace GetApp.Agent.Core.Upstream.OfflineCatalog;
 /// </summary>
 internal static class CatalogJson
 {
+    /// <summary>
+    /// Reads the entry at <paramref name="entry"/> (<paramref name="index"/> in the array), whose JSON lies whole in the
+    /// reader's data, and returns what to keep of it.
+    /// </summary>
+    public delegate OfferedRelease EntryReader(int index, ref Utf8JsonReader entry);
+
     private const int InitialBuffer = 64 * 1024;
 
     private static readonly JsonReaderOptions Options = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
 
     /// <summary>The entries as <paramref name="accept"/> returned them, or null when the root object has no (or a null) <c>releases</c>.</summary>
-    public static async Task<List<OfferedRelease>?> ReadReleasesAsync(Stream stream, Func<int, OfferedRelease?, OfferedRelease> accept, CancellationToken cancellationToken)
+    public static async Task<List<OfferedRelease>?> ReadReleasesAsync(Stream stream, EntryReader accept, CancellationToken cancellationToken)
     {
         var buffer = new byte[InitialBuffer];
         var length = 0;
@@ -45,7 +50,7 @@ internal static class CatalogJson
         return parser.Releases;
     }
 
-    private sealed class Parser(Func<int, OfferedRelease?, OfferedRelease> accept)
+    private sealed class Parser(EntryReader accept)
     {
         private enum Phase
         {
@@ -150,7 +155,7 @@ internal static class CatalogJson
                         return false;
                     }
 
-                    Releases!.Add(accept(Releases.Count, JsonSerializer.Deserialize(ref entry, AgentJson.Context.OfferedRelease)));
+                    Releases!.Add(accept(Releases.Count, ref entry));
                     break;
 
                 case Phase.End:

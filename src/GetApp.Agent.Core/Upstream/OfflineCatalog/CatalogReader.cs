@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -20,17 +21,24 @@ public static class CatalogReader
     /// <summary>A catalog file larger than this is refused: it is a mistake, not a catalog.</summary>
     public const long MaxCatalogBytes = 64L * 1024 * 1024;
 
-    private static readonly string[] KnownStatuses = ["draft", "in_review", "approved", "released", "archived"];
-    private static readonly string[] KnownTypes = ["product", "formation"];
+    internal static readonly string[] KnownStatuses = ["draft", "in_review", "approved", "released", "archived"];
+    internal static readonly string[] KnownTypes = ["product", "formation"];
 
     public static Task<IReadOnlyList<OfferedRelease>> ReadAsync(string catalogDir, CancellationToken cancellationToken) =>
-        ReadAsync(catalogDir, FileName, cancellationToken);
+        ReadAsync(catalogDir, FileName, null, cancellationToken);
 
     /// <summary>
     /// Reads <paramref name="fileName"/> in <paramref name="catalogDir"/> as if it were its <c>catalog.json</c>: the offline
     /// tools check a catalog they are about to publish with exactly the rules the agent will apply to it.
     /// </summary>
-    public static async Task<IReadOnlyList<OfferedRelease>> ReadAsync(string catalogDir, string fileName, CancellationToken cancellationToken)
+    public static Task<IReadOnlyList<OfferedRelease>> ReadAsync(string catalogDir, string fileName, CancellationToken cancellationToken) =>
+        ReadAsync(catalogDir, fileName, null, cancellationToken);
+
+    /// <summary>
+    /// Reads the catalog for a discovery: an entry whose JSON equals what <paramref name="stored"/> (the device's rows)
+    /// holds for it shares that row's arrays, so reading a catalog the device already knows keeps almost nothing new.
+    /// </summary>
+    internal static async Task<IReadOnlyList<OfferedRelease>> ReadAsync(string catalogDir, string fileName, ReleaseSnapshot? stored, CancellationToken cancellationToken)
     {
         var root = RealRoot(catalogDir);
         var file = Path.Combine(root, fileName);
@@ -52,24 +60,30 @@ public static class CatalogReader
         List<OfferedRelease>? releases;
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var folders = new Dictionary<string, (string Real, int Links)>(StringComparer.Ordinal);
+        var fast = new CatalogEntryReader(stored is null ? _ => null : stored.Find);
         try
         {
             await using var stream = File.OpenRead(file);
-            releases = await CatalogJson.ReadReleasesAsync(stream, (i, entry) =>
+            releases = await CatalogJson.ReadReleasesAsync(stream, (int i, ref Utf8JsonReader json) =>
             {
-                if (entry is null)
+                OfferedRelease entry;
+                if (fast.TryRead(json) && CatalogIdRules.IsWellFormed(fast.Id, out _))
                 {
-                    throw new InvalidCatalogException($"catalog {file}: releases[{i}] is null");
+                    // Written the plain way and its release checked while read: only its artifacts are left to check.
+                    CheckArtifacts(file, root, fast.Id, fast.Artifacts, folders);
+                    entry = fast.Take();
+                }
+                else
+                {
+                    entry = JsonSerializer.Deserialize(ref json, AgentJson.Context.OfferedRelease)
+                        ?? throw new InvalidCatalogException($"catalog {file}: releases[{i}] is null");
+                    CheckRelease(file, root, i, entry, folders);
+
+                    // Checking expanded the entry into objects; a catalog of thousands of releases keeps only their JSON.
+                    entry = entry.Compacted();
                 }
 
-                CheckRelease(file, root, i, entry, folders);
-                if (!seen.Add(entry.CatalogId!))
-                {
-                    throw new InvalidCatalogException($"catalog {file}: release '{entry.CatalogId}' appears more than once");
-                }
-
-                // Checking expanded the entry into objects; a catalog of thousands of releases keeps only their JSON.
-                return entry.Compacted();
+                return seen.Add(entry.CatalogId!) ? entry : throw new InvalidCatalogException($"catalog {file}: release '{entry.CatalogId}' appears more than once");
             }, cancellationToken).ConfigureAwait(false);
         }
         catch (JsonException e)
@@ -83,7 +97,7 @@ public static class CatalogReader
             throw new InvalidCatalogException($"catalog {file}: the required array 'releases' is missing");
         }
 
-        if (OfferingGraph.FindCycle(OfferingGraph.DependenciesOf(releases)) is { } cycle)
+        if (OfferingGraph.FindCycle(OfferingGraph.EdgesOf(releases)) is { } cycle)
         {
             throw new InvalidCatalogException($"catalog {file}: the dependencies form a cycle: {cycle}");
         }
@@ -173,13 +187,23 @@ public static class CatalogReader
             throw new InvalidCatalogException($"catalog {file}: {name}: 'dependedOnBy' holds an empty catalog id");
         }
 
-        var keys = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var artifact in entry.Artifacts ?? [])
+        CheckArtifacts(file, root, id, entry.Artifacts, folders);
+    }
+
+    private static void CheckArtifacts(string file, string root, string id, IReadOnlyList<ArtifactSpec?>? artifacts, Dictionary<string, (string Real, int Links)> folders)
+    {
+        if (artifacts is null || artifacts.Count == 0)
         {
-            CheckArtifact(file, root, name, artifact, folders);
-            if (!keys.Add(artifact.ItemKey))
+            return;
+        }
+
+        HashSet<string>? keys = artifacts.Count > 1 ? new(StringComparer.Ordinal) : null;
+        foreach (var artifact in artifacts)
+        {
+            CheckArtifact(file, root, id, artifact, folders);
+            if (keys is not null && !keys.Add(artifact.ItemKey))
             {
-                throw new InvalidCatalogException($"catalog {file}: {name}: artifact '{artifact.ItemKey}' appears more than once");
+                throw new InvalidCatalogException($"catalog {file}: release '{id}': artifact '{artifact.ItemKey}' appears more than once");
             }
         }
     }
@@ -193,23 +217,24 @@ public static class CatalogReader
         }
     }
 
-    private static void CheckArtifact(string file, string root, string name, ArtifactSpec? artifact, Dictionary<string, (string Real, int Links)> folders)
+    private static void CheckArtifact(string file, string root, string id, [NotNull] ArtifactSpec? artifact, Dictionary<string, (string Real, int Links)> folders)
     {
         if (artifact is null || string.IsNullOrWhiteSpace(artifact.ItemKey) || string.IsNullOrWhiteSpace(artifact.Url))
         {
-            throw new InvalidCatalogException($"catalog {file}: {name}: an artifact lacks the required 'itemKey' or 'url'");
+            throw new InvalidCatalogException($"catalog {file}: release '{id}': an artifact lacks the required 'itemKey' or 'url'");
         }
 
-        var what = $"{name}: artifact '{artifact.ItemKey}'";
+        // Named only when something is wrong: thousands of artifacts are checked for every discovery.
+        string What() => $"release '{id}': artifact '{artifact.ItemKey}'";
         if (artifact.Size is not { } size || size < 0)
         {
-            throw new InvalidCatalogException($"catalog {file}: {what}: the required non-negative 'size' is missing");
+            throw new InvalidCatalogException($"catalog {file}: {What()}: the required non-negative 'size' is missing");
         }
 
         if (artifact.Hash is null || artifact.Hash.TryGetDigest() is null)
         {
             throw new InvalidCatalogException(
-                $"catalog {file}: {what}: 'hash' must be {{\"algorithm\": \"SHA256Hex\" or \"SHA256Base64\", \"hash\": a SHA-256 digest in that encoding}}");
+                $"catalog {file}: {What()}: 'hash' must be {{\"algorithm\": \"SHA256Hex\" or \"SHA256Base64\", \"hash\": a SHA-256 digest in that encoding}}");
         }
 
         if (IsRemote(artifact.Url))
@@ -219,41 +244,42 @@ public static class CatalogReader
 
         if (Uri.TryCreate(artifact.Url, UriKind.Absolute, out var absolute) && !Path.IsPathRooted(artifact.Url))
         {
-            throw new InvalidCatalogException($"catalog {file}: {what}: url '{SafeUrl.Masked(artifact.Url)}' has the unsupported scheme '{absolute.Scheme}' (use a path inside the catalog folder, http or https)");
+            throw new InvalidCatalogException($"catalog {file}: {What()}: url '{SafeUrl.Masked(artifact.Url)}' has the unsupported scheme '{absolute.Scheme}' (use a path inside the catalog folder, http or https)");
         }
 
         var decoded = Uri.UnescapeDataString(artifact.Url);
         if (Path.IsPathRooted(decoded) || !RealPath.IsInside(root, Path.GetFullPath(Path.Join(root, decoded))))
         {
-            throw new InvalidCatalogException($"catalog {file}: {what}: url '{artifact.Url}' escapes the catalog folder");
+            throw new InvalidCatalogException($"catalog {file}: {What()}: url '{artifact.Url}' escapes the catalog folder");
         }
 
         // Every component is resolved, as the kernel will when the file is opened: a link to a folder in the middle of
         // the path ("files/rootlink -> /") leads outside as surely as a link at its end. Nothing about what lies outside
         // (whether it exists, its size) is looked at or told.
-        var path = ResolveArtifact(file, root, decoded, artifact.Url, folders);
+        var (path, info) = ResolveArtifact(file, root, decoded, artifact.Url, folders);
         if (!RealPath.IsInside(root, path))
         {
-            throw new InvalidCatalogException($"catalog {file}: {what}: url '{artifact.Url}' leads outside the catalog folder through a symbolic link");
+            throw new InvalidCatalogException($"catalog {file}: {What()}: url '{artifact.Url}' leads outside the catalog folder through a symbolic link");
         }
 
-        var info = new FileInfo(path);
         if (!info.Exists)
         {
-            throw new InvalidCatalogException($"catalog {file}: {what}: the file '{artifact.Url}' does not exist");
+            throw new InvalidCatalogException($"catalog {file}: {What()}: the file '{artifact.Url}' does not exist");
         }
 
         if (info.Length != size)
         {
-            throw new InvalidCatalogException($"catalog {file}: {what}: the file '{artifact.Url}' has {info.Length} bytes, the catalog says {size}");
+            throw new InvalidCatalogException($"catalog {file}: {What()}: the file '{artifact.Url}' has {info.Length} bytes, the catalog says {size}");
         }
     }
 
     /// <summary>
     /// <see cref="Resolve"/> for an artifact below the (real) catalog folder: its folder is resolved once per catalog read,
-    /// not once per artifact (thousands of artifacts usually share a few folders), then its name within it.
+    /// not once per artifact (thousands of artifacts usually share a few folders), then its name within it. A name that is
+    /// a plain file in that folder (no link) is its own real path: one look at the file tells that, and its size, where
+    /// following the name as a possible link would look at it twice more.
     /// </summary>
-    private static string ResolveArtifact(string catalogFile, string root, string decoded, string url, Dictionary<string, (string Real, int Links)> folders)
+    private static (string Path, FileInfo Info) ResolveArtifact(string catalogFile, string root, string decoded, string url, Dictionary<string, (string Real, int Links)> folders)
     {
         try
         {
@@ -272,7 +298,18 @@ public static class CatalogReader
                 (folder, links) = known;
             }
 
-            return RealPath.Resolve(folder, decoded[(slash + 1)..], ref links);
+            var name = decoded[(slash + 1)..];
+            if (name is not ("" or "." or ".."))
+            {
+                var direct = new FileInfo(Path.Join(folder, name));
+                if (direct.Exists && (direct.Attributes & FileAttributes.ReparsePoint) == 0)
+                {
+                    return (direct.FullName, direct);
+                }
+            }
+
+            var path = RealPath.Resolve(folder, name, ref links);
+            return (path, new FileInfo(path));
         }
         catch (IOException e)
         {

@@ -11,7 +11,7 @@ public sealed class OfflineCatalogUpstream(string catalogDir) : IUpstream
     public string Description => $"offline catalog {CatalogDir}";
 
     public async Task<DiscoveryAnswer> DiscoverAsync(DiscoveryRequest request, CancellationToken cancellationToken) =>
-        new(await CatalogReader.ReadAsync(CatalogDir, cancellationToken).ConfigureAwait(false));
+        new(await CatalogReader.ReadAsync(CatalogDir, CatalogReader.FileName, request.Stored, cancellationToken).ConfigureAwait(false)) { Checked = true };
 
     public async Task<PreparedDelivery> PrepareDeliveryAsync(string catalogId, CancellationToken cancellationToken)
     {
