@@ -181,5 +181,13 @@ internal static class SchemaMigrations
             since      TEXT NOT NULL
         );
         """,
+
+        // 5: what a parent last relayed upstream for each child, so the dates it sends never go backwards when its estimate
+        // of the upstream's clock moves: a child's last snapshotDate (unix ms), and per release the last value of each
+        // report date (JSON: field name → wire date).
+        """
+        ALTER TABLE children ADD COLUMN relayed_snapshot_ms INTEGER;
+        ALTER TABLE child_releases ADD COLUMN relayed_times_json TEXT;
+        """,
     ];
 }
