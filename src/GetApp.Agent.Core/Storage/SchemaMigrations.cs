@@ -189,5 +189,11 @@ internal static class SchemaMigrations
         ALTER TABLE children ADD COLUMN relayed_snapshot_ms INTEGER;
         ALTER TABLE child_releases ADD COLUMN relayed_times_json TEXT;
         """,
+
+        // 6: how many bytes free a delivery waiting for space needs before it starts again (what the rest of its download
+        // needs + deliveryStorageBufferBytes); NULL for one the full disk stopped, which waits for the disk to be back.
+        """
+        ALTER TABLE delivery_space_waits ADD COLUMN needed_bytes INTEGER;
+        """,
     ];
 }
