@@ -86,9 +86,11 @@ public class DiskFullRestartTests
         var needed = Size - kept + spare;
         var requests = s.Origin.RequestsFor(file.Name).Count;
 
-        // 8 MiB come back: the disk is back (the reserve is made again) and the delivery is tried, but the rest of it and
-        // the spare do not fit. It does not fail for good: it waits again, now for what it needs, and says how much.
-        disk.FreeFromFiller(8L * 1024 * 1024);
+        // 20 MiB come back: the disk is back (the reserve is made again) and the delivery is tried, but the rest of it and
+        // the spare (~39.5 MB) do not fit. It does not fail for good: it waits again, now for what it needs, and says how much.
+        // (Whether the reserve was given back before the test filled the disk again or after, 20 MiB is enough for the
+        // disk to be back and too little for the rest: 6 to 14 MB were free, and the reserve made again takes 8 MiB.)
+        disk.FreeFromFiller(20L * 1024 * 1024);
         var waiting = await s.Agent.WaitForAsync(Id, x => x.ErrMsg?.Contains("not enough free space", StringComparison.Ordinal) == true, TimeSpan.FromSeconds(30));
         Assert.Equal("Error", waiting.DeviceReleaseStatus);
         Assert.Contains($"waiting for space: the delivery starts again by itself, from the bytes it kept, once {needed} bytes are free", waiting.ErrMsg);
