@@ -62,6 +62,8 @@ public sealed partial class DeliveryEngine
         {
             foreach (var id in stopped)
             {
+                // A delivery waiting for space waits no more once cancelled.
+                await ForgetSpaceWaitAsync(id).ConfigureAwait(false);
                 await DiscardPartialsAsync(id).ConfigureAwait(false);
             }
 

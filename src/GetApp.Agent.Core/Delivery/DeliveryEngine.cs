@@ -40,7 +40,12 @@ public sealed partial class DeliveryEngine(
     private readonly DeliveryRoster _roster = new();
     private readonly SemaphoreSlim _control = new(1, 1);
     private readonly SemaphoreSlim _slotFreed = new(0);
-    private readonly HashSet<string> _waitingForSpace = new(StringComparer.Ordinal);
+    // The deliveries waiting for space (mirrors delivery_space_waits): bytes free each needs (null: the disk back), and
+    // the order they started waiting in.
+    private readonly Dictionary<string, (long? Needed, long Order)> _waitingForSpace = new(StringComparer.Ordinal);
+    private long _waitOrder;
+    private int _checkingSpace;
+    private int _diskBack;
     private CancellationToken _stopping = CancellationToken.None;
 
     /// <summary><c>offering</c>/<c>push</c>/<c>deleted</c>, or <c>delivery</c> with Error/Cancel → <c>delivery</c>, and queued.</summary>
@@ -50,9 +55,10 @@ public sealed partial class DeliveryEngine(
             var result = await releases.MoveAsync(catalogId, ReleaseAction.StartDelivery, null, cancellationToken).ConfigureAwait(false);
             if (result.Succeeded)
             {
+                // Forgotten before the run can start: a run that finds too little room records its wait anew.
+                await ForgetSpaceWaitAsync(catalogId).ConfigureAwait(false);
                 LogQueued(catalogId);
                 Enqueue(catalogId);
-                await ForgetSpaceWaitAsync(catalogId).ConfigureAwait(false);
             }
 
             return result;
@@ -122,33 +128,24 @@ public sealed partial class DeliveryEngine(
             await DiscardPartialsAsync(release.CatalogId).ConfigureAwait(false);
         }
 
-        // Deliveries a full disk stopped before the restart still start again by themselves once space is freed.
-        var waiting = new List<string>();
-        foreach (var id in await spaceWaits.ListAsync(cancellationToken).ConfigureAwait(false))
+        // Deliveries waiting for space before the restart still start again by themselves once there is room.
+        foreach (var wait in await spaceWaits.ListAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (all.FirstOrDefault(r => r.CatalogId == id)?.Position is { State: ReleaseState.Delivery, DeliveryStatus: DeliveryStatus.Error })
+            if (all.FirstOrDefault(r => r.CatalogId == wait.CatalogId)?.Position is { State: ReleaseState.Delivery, DeliveryStatus: DeliveryStatus.Error })
             {
-                waiting.Add(id);
+                NoteSpaceWait(wait.CatalogId, wait.NeededBytes);
             }
             else
             {
-                await spaceWaits.RemoveAsync(id, cancellationToken).ConfigureAwait(false);
+                await spaceWaits.RemoveAsync(wait.CatalogId, cancellationToken).ConfigureAwait(false);
             }
-        }
-
-        lock (_waitingForSpace)
-        {
-            _waitingForSpace.UnionWith(waiting);
         }
 
         discovery.Discovered += OnDiscovered;
         settings.Changed += OnSettingsChanged;
         space.Changed += OnSpaceChanged;
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
-        if (waiting.Count > 0)
-        {
-            _ = WaitForRoomAsync(_stopping);
-        }
+        _ = WatchSpaceWaitsAsync(_stopping);
 
         await StartAutomaticAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -220,10 +217,7 @@ public sealed partial class DeliveryEngine(
 
         if (run.DiskFull)
         {
-            lock (_waitingForSpace)
-            {
-                _waitingForSpace.Add(run.RootId);
-            }
+            NoteSpaceWait(run.RootId, run.SpaceNeeded);
         }
 
         // A run asked to stop is settled by whoever asked; one that ended on its own is settled here.
@@ -271,52 +265,38 @@ public sealed partial class DeliveryEngine(
 
     private void OnDiscovered() => _ = StartAutomaticAsync(_stopping);
 
-    /// <summary>Space is back: deliveries that failed because the disk was full start again (from the bytes they kept).</summary>
+    /// <summary>Space is back: the deliveries waiting for it are looked at at once, not at the next tick of the watch.</summary>
     private void OnSpaceChanged(bool full)
     {
-        if (full)
+        // Kept until a look uses it (one already under way may have read the disk before it came back).
+        Volatile.Write(ref _diskBack, full ? 0 : 1);
+        if (!full)
         {
-            return;
+            _ = StartSpaceWaitsDueAsync();
         }
+    }
 
-        // Each is forgotten once its restart was tried (ForgetSpaceWaitAsync).
-        string[] waiting;
+    private void NoteSpaceWait(string catalogId, long? needed)
+    {
         lock (_waitingForSpace)
         {
-            waiting = [.. _waitingForSpace];
-        }
-
-        foreach (var id in waiting)
-        {
-            _ = RestartAfterSpaceAsync(id);
+            var order = _waitingForSpace.TryGetValue(catalogId, out var known) ? known.Order : ++_waitOrder;
+            _waitingForSpace[catalogId] = (needed, order);
         }
     }
 
     /// <summary>
-    /// After a restart the disk monitor starts out "not full" (what it knew is gone), so it would never say that space
-    /// is back: the engine looks itself, every 2 s, until there is room for the reserve with as much to spare (the
-    /// monitor's own rule for "space is back"), then starts the waiting deliveries, as the monitor's event does.
+    /// Looks every 2 s, while deliveries wait for space, whether there is room for them (<see cref="SpaceWaitRule"/>): a
+    /// disk that was full, a delivery that needs more than came back, the disk monitor that starts out knowing nothing of
+    /// a full disk after a restart, space freed while the agent was stopped. A statvfs when something waits; nothing else.
     /// </summary>
-    private async Task WaitForRoomAsync(CancellationToken cancellationToken)
+    private async Task WatchSpaceWaitsAsync(CancellationToken cancellationToken)
     {
         try
         {
             while (!cancellationToken.IsCancellationRequested)
             {
-                lock (_waitingForSpace)
-                {
-                    if (_waitingForSpace.Count == 0)
-                    {
-                        return;
-                    }
-                }
-
-                if (!space.IsFull && space.Available() >= DiskSpace.RecoverAtBytes)
-                {
-                    OnSpaceChanged(false);
-                    return;
-                }
-
+                await StartSpaceWaitsDueAsync().ConfigureAwait(false);
                 await Task.Delay(TimeSpan.FromSeconds(2), timeProvider, cancellationToken).ConfigureAwait(false);
             }
         }
@@ -325,14 +305,49 @@ public sealed partial class DeliveryEngine(
         }
     }
 
+    private async Task StartSpaceWaitsDueAsync()
+    {
+        // One look at a time: the monitor's event and the watch's tick must not both start the same delivery.
+        if (Interlocked.Exchange(ref _checkingSpace, 1) == 1)
+        {
+            return;
+        }
+
+        try
+        {
+            SpaceWait[] waits;
+            lock (_waitingForSpace)
+            {
+                if (_waitingForSpace.Count == 0)
+                {
+                    return;
+                }
+
+                waits = [.. _waitingForSpace.OrderBy(w => w.Value.Order).Select(w => new SpaceWait(w.Key, w.Value.Needed))];
+            }
+
+            var diskBack = Interlocked.Exchange(ref _diskBack, 0) == 1;
+            foreach (var id in SpaceWaitRule.Due(waits, space.Available(), space.IsFull, diskBack))
+            {
+                await RestartAfterSpaceAsync(id).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _checkingSpace, 0);
+        }
+    }
+
     private async Task RestartAfterSpaceAsync(string catalogId)
     {
         try
         {
-            // Only a delivery still in the Error the full disk left: one a person started, cancelled or deleted meanwhile
-            // stays as they left it.
+            // Only a delivery still in the Error it waits in: one a person started, cancelled or deleted meanwhile stays as
+            // they left it. The wait is forgotten before the run is queued: should that run find too little room, it
+            // records its wait anew.
             var result = await UnderControlAsync(async () =>
             {
+                await ForgetSpaceWaitAsync(catalogId).ConfigureAwait(false);
                 var release = await releases.FindAsync(catalogId, _stopping).ConfigureAwait(false);
                 if (release?.Position is not { State: ReleaseState.Delivery, DeliveryStatus: DeliveryStatus.Error })
                 {
@@ -347,13 +362,12 @@ public sealed partial class DeliveryEngine(
 
                 return moved;
             }, _stopping).ConfigureAwait(false);
-            await ForgetSpaceWaitAsync(catalogId).ConfigureAwait(false);
             if (result.Succeeded)
             {
                 LogRestartedAfterSpace(catalogId);
             }
         }
-#pragma warning disable CA1031 // Fire-and-forget from an event: a failure is logged; a start by hand still works.
+#pragma warning disable CA1031 // From the watch: a failure is logged; a start by hand still works.
         catch (Exception e) when (e is not OperationCanceledException)
 #pragma warning restore CA1031
         {
@@ -364,8 +378,8 @@ public sealed partial class DeliveryEngine(
         }
     }
 
-    /// <summary>It is no longer waiting for space (started again, by itself or by a person): forgotten, also on disk.</summary>
-    private async Task ForgetSpaceWaitAsync(string catalogId)
+    /// <summary>It is no longer waiting for space (started again, by itself or by a person, or cancelled): forgotten, also on disk.</summary>
+    internal async Task ForgetSpaceWaitAsync(string catalogId)
     {
         lock (_waitingForSpace)
         {

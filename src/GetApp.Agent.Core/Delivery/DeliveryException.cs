@@ -28,6 +28,9 @@ internal sealed class ReleaseDeliveryFailedException(string catalogId, string me
     public string CatalogId { get; } = catalogId;
 
     public DeliveryFailureReason Reason { get; } = reason;
+
+    /// <summary>The disk has too little room for the rest of the download, for now: the delivery waits for space.</summary>
+    public bool WaitsForSpace { get; init; }
 }
 
 /// <summary>The release was moved by someone else (paused, cancelled, deleted) while the job worked on it: stop quietly.</summary>

@@ -35,8 +35,11 @@ public sealed class DeliveryRun(string rootId, CancellationToken stopping) : IDi
     /// <summary>Set when the run gave up on its own because a move it needed was refused (another party moved a release).</summary>
     public string? Abandoned { get; internal set; }
 
-    /// <summary>Set when the run failed because the data dir's disk is full: the engine starts it again once space returns.</summary>
+    /// <summary>Set when the run stopped for lack of space (the disk full, or too little room for the rest): the engine starts it again once there is room.</summary>
     public bool DiskFull { get; internal set; }
+
+    /// <summary>With <see cref="DiskFull"/>: the bytes free it needs to start again; null when the disk no longer full is enough.</summary>
+    public long? SpaceNeeded { get; internal set; }
 
     /// <summary>The catalog ids this run delivers (its closure), root included.</summary>
     public IReadOnlyList<string> Members

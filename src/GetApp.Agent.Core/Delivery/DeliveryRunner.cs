@@ -52,6 +52,7 @@ public sealed partial class DeliveryRunner(
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
         timeout.CancelAfter(limit);
         DeliveryProgress? progress = null;
+        var plans = new List<(ReleaseRecord Release, IReadOnlyList<PreparedArtifact> Artifacts)>();
         using var publisherStop = new CancellationTokenSource();
         Task publisher = Task.CompletedTask;
         try
@@ -66,7 +67,6 @@ public sealed partial class DeliveryRunner(
                 await BringIntoDeliveryAsync(member, token).ConfigureAwait(false);
             }
 
-            var plans = new List<(ReleaseRecord Release, IReadOnlyList<PreparedArtifact> Artifacts)>();
             foreach (var member in closure)
             {
                 current = member.CatalogId;
@@ -86,6 +86,19 @@ public sealed partial class DeliveryRunner(
                 await DeliverReleaseAsync(member.CatalogId, member.CatalogId == run.RootId, artifacts, progress, timeout.Token).ConfigureAwait(false);
             }
         }
+        catch (ReleaseDeliveryFailedException failure) when (failure.WaitsForSpace)
+        {
+            // Too little room for the rest of the download (the check before it, or the room an attempt reserves): not a
+            // failure for good. It waits for what it still needs, counted now (the bytes kept are not needed again).
+            var needed = SpaceWaitRule.Threshold(RestOf(plans) ?? long.MaxValue, settings.Current.DeliveryStorageBufferBytes);
+            run.DiskFull = true;
+            run.SpaceNeeded = needed;
+            await RecordSpaceWaitAsync(run.RootId, needed).ConfigureAwait(false);
+            LogWaitingForSpace(run.RootId, needed, space.Available());
+            await FailAsync(run.RootId, failure.CatalogId,
+                $"{failure.Message}; waiting for space: the delivery starts again by itself, from the bytes it kept, once {needed} bytes are free in {dataDirectory.Root} (cancel it to stop waiting)",
+                failure.Reason).ConfigureAwait(false);
+        }
         catch (ReleaseDeliveryFailedException failure)
         {
             await FailAsync(run.RootId, failure.CatalogId, failure.Message, failure.Reason).ConfigureAwait(false);
@@ -96,7 +109,7 @@ public sealed partial class DeliveryRunner(
             // recorded; the bytes received are kept for the resume the engine starts once space returns.
             space.Exhausted();
             run.DiskFull = true;
-            await RecordSpaceWaitAsync(run.RootId).ConfigureAwait(false);
+            await RecordSpaceWaitAsync(run.RootId, null).ConfigureAwait(false);
             await FailAsync(run.RootId, current,
                 $"the disk is full ({space.Available()} bytes free in {dataDirectory.Root}): {e.Message}; the bytes received so far are kept, and the delivery starts again by itself once space is freed",
                 DeliveryFailureReason.Space).ConfigureAwait(false);
@@ -135,21 +148,6 @@ public sealed partial class DeliveryRunner(
             {
                 releases.Progress.Clear(member);
             }
-        }
-    }
-
-    /// <summary>
-    /// Before the failure is recorded: a delivery stopped by the full disk starts again by itself once space is freed, also
-    /// after a restart (its errMsg says so). Were even this write refused, the engine still remembers it until a restart.
-    /// </summary>
-    private async Task RecordSpaceWaitAsync(string rootId)
-    {
-        try
-        {
-            await spaceWaits.AddAsync(rootId, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception e) when (DiskSpace.IsDiskFull(e))
-        {
         }
     }
 
@@ -224,24 +222,6 @@ public sealed partial class DeliveryRunner(
                     await Task.Delay(TimeSpan.FromSeconds(settings.Current.QueryStatusIntervalSec), timeProvider, cancellationToken).ConfigureAwait(false);
                     break;
             }
-        }
-    }
-
-    private void CheckFreeSpace(string rootId, IReadOnlyList<(ReleaseRecord Release, IReadOnlyList<PreparedArtifact> Artifacts)> plans)
-    {
-        var needed = FreeSpaceCheck.Needed(plans.Select(p =>
-        {
-            var dir = PartialDirOf(p.Release.CatalogId);
-            var onDisk = Directory.Exists(dir) ? new DirectoryInfo(dir).EnumerateFiles().Sum(f => f.Length) : 0;
-            var declared = p.Release.Release["metadata"] is JsonObject metadata ? ReleaseStatusMapper.Number(metadata, "totalSize") : null;
-            return new FreeSpaceCheck.Release(declared, p.Artifacts.Select(a => a.Spec.Size).ToList(), onDisk);
-        }));
-
-        Directory.CreateDirectory(dataDirectory.PartialDir);
-        var available = new DriveInfo(dataDirectory.PartialDir).AvailableFreeSpace;
-        if (FreeSpaceCheck.Problem(needed, settings.Current.DeliveryStorageBufferBytes, available, dataDirectory.Root) is { } problem)
-        {
-            throw new ReleaseDeliveryFailedException(rootId, problem, DeliveryFailureReason.Space);
         }
     }
 
@@ -440,7 +420,7 @@ public sealed partial class DeliveryRunner(
             catch (NotEnoughSpaceException e)
             {
                 // The bytes received are good: kept for a start once there is room.
-                throw new ReleaseDeliveryFailedException(catalogId, $"artifact '{itemKey}': {e.Message}", DeliveryFailureReason.Space);
+                throw new ReleaseDeliveryFailedException(catalogId, $"artifact '{itemKey}': {e.Message}", DeliveryFailureReason.Space) { WaitsForSpace = true };
             }
             catch (DeliveryException e) when (!DiskSpace.IsDiskFull(e))
             {

@@ -52,7 +52,7 @@ public sealed partial class ChildDiscovery(
             timeout.CancelAfter(options.RelayTimeout);
             try
             {
-                var answer = await client.SendAsync("child discovery", HttpMethod.Post, DiscoverPath, Encoding.UTF8.GetBytes(Relayed(message).ToJsonString()), timeout.Token).ConfigureAwait(false);
+                var answer = await client.SendAsync("child discovery", HttpMethod.Post, DiscoverPath, Encoding.UTF8.GetBytes((await RelayedAsync(message, facts.DeviceId, registry, serverClock, cancellationToken).ConfigureAwait(false)).ToJsonString()), timeout.Token).ConfigureAwait(false);
                 if (answer.IsSuccess && Parse(answer.Body) is JsonObject offering)
                 {
                     await registry.SaveOfferingAsync(facts.DeviceId, offering.ToJsonString(), cancellationToken).ConfigureAwait(false);
@@ -235,9 +235,11 @@ public sealed partial class ChildDiscovery(
     /// <summary>
     /// The child's message as it goes upstream: unchanged but for its snapshot dates, moved into the upstream's clock
     /// (upper bound: the server applies the child's components only when its snapshotDate is later than the last one it
-    /// stored, and the child built it in this agent's clock).
+    /// stored, and the child built it in this agent's clock), and never earlier than the last one relayed for the child:
+    /// the estimate of the upstream's clock may have moved back since (<see cref="ChildRegistry.NextRelayedSnapshotAsync"/>).
     /// </summary>
-    private JsonObject Relayed(JsonObject message)
+    internal static async Task<JsonObject> RelayedAsync(JsonObject message, string deviceId, ChildRegistry registry, ServerClock? serverClock,
+        CancellationToken cancellationToken)
     {
         if (serverClock is null)
         {
@@ -245,8 +247,19 @@ public sealed partial class ChildDiscovery(
         }
 
         var relayed = (JsonObject)message.DeepClone();
-        ChildTimes.Convert(relayed, ["snapshotDate"], serverClock.ToServerUpperBound);
-        ChildTimes.Convert(relayed["deviceData"] as JsonObject, ["snapshotDate"], serverClock.ToServerUpperBound);
+        var offset = serverClock.UpperBoundOffset;
+        if (relayed["snapshotDate"] is JsonValue top && top.TryGetValue<string>(out var text) && ChildTimes.Parse(text) is { } date)
+        {
+            var next = await registry.NextRelayedSnapshotAsync(deviceId, date + offset, cancellationToken).ConfigureAwait(false);
+            relayed["snapshotDate"] = Contracts.UtcDateTimeOffsetConverter.ToWire(next);
+            // The same snapshot, the same date (the child sends one value in both places).
+            ChildTimes.Convert(relayed["deviceData"] as JsonObject, ["snapshotDate"], d => d == date ? next : ChildRegistry.NotBefore(d + offset, null));
+        }
+        else
+        {
+            ChildTimes.Convert(relayed["deviceData"] as JsonObject, ["snapshotDate"], d => d + offset);
+        }
+
         return relayed;
     }
 

@@ -17,8 +17,9 @@ namespace GetApp.Agent.Core.Parent;
 /// Store-and-forward of children's status reports (<c>updateDownloadStatus</c>, <c>updateDeployStatus</c>): each report
 /// is checked as the GetApp server checks it, then, in one transaction, the child's registry entry is updated and the
 /// report is queued in the outbox, tagged with the child's device id. The outbox sender forwards it in order with this
-/// agent's own reports. <c>currentTime</c> is moved into the upstream's clock and kept strictly increasing per child and
-/// release (the server ignores a report that is not later than the last one it stored). Children's reports waiting in the outbox are bounded by
+/// agent's own reports. Its dates are moved into the upstream's clock and never go back per child and release, whatever
+/// the estimate of that clock does meanwhile; <c>currentTime</c> is kept strictly increasing (the server ignores a report
+/// that is not later than the last one it stored). Children's reports waiting in the outbox are bounded by
 /// <c>parentReportsMax</c>: beyond it the oldest are dropped and counted.
 /// </summary>
 public sealed partial class ChildReports(
@@ -37,6 +38,8 @@ public sealed partial class ChildReports(
     private static readonly string[] ItemTypes = ["software", "map", "cache", "config"];
     private static readonly string[] DeliveryDates = ["downloadStart", "downloadStop", "downloadDone", "currentTime"];
     private static readonly string[] DeployDates = ["deployStart", "deployStop", "deployDone", "currentTime"];
+    private static readonly string[] DeliveryEventDates = DeliveryDates[..^1];
+    private static readonly string[] DeployEventDates = DeployDates[..^1];
 
     private readonly SemaphoreSlim _writeLock = new(1, 1);
 
@@ -56,11 +59,8 @@ public sealed partial class ChildReports(
             return problems;
         }
 
-        // Into the upstream's clock (see ChildTimes), before the order of this child's reports is kept.
-        if (serverClock is not null)
-        {
-            ChildTimes.Convert(report, kind == ReportKind.Deploy ? DeployDates : DeliveryDates, serverClock.ToServer);
-        }
+        // Into the upstream's clock (see ChildTimes) with one offset for the whole report, so its dates keep their order.
+        var offset = serverClock?.Offset ?? TimeSpan.Zero;
 
         var deviceId = report["deviceId"]!.GetValue<string>();
         var catalogId = report["catalogId"]!.GetValue<string>();
@@ -74,16 +74,23 @@ public sealed partial class ChildReports(
             await ChildRegistry.TouchAsync(connection, transaction, deviceId, address, now, cancellationToken).ConfigureAwait(false);
             var (known, lastDelivery, lastDeploy) = await ChildRegistry.FindReleaseAsync(connection, transaction, deviceId, catalogId, cancellationToken).ConfigureAwait(false);
 
-            // One floor for both kinds: the child's own reports of a release only go forward in time, and so do they here
-            // (the offset into the upstream's clock may move a little between two reports).
+            // The child's own dates of a release only go forward in time, and so do they here, though the offset into the
+            // upstream's clock may move between two reports (ChildRegistry.Relay): each date is at least the last one
+            // relayed in that field for this release.
+            var floors = ChildRegistry.ParseRelayedTimes(await ChildRegistry.FindRelayedTimesAsync(connection, transaction, deviceId, catalogId, cancellationToken).ConfigureAwait(false));
+            ChildTimes.Convert(report, kind == ReportKind.Deploy ? DeployEventDates : DeliveryEventDates, (field, date) =>
+                floors[field] = ChildRegistry.NotBefore(date + offset, floors.TryGetValue(field, out var floor) ? floor : null));
+
+            // currentTime: one floor for both kinds, and strictly later (the server ignores a report not later than the last).
             var last = Later(lastDelivery is null ? null : ChildTimes.Parse(lastDelivery), lastDeploy is null ? null : ChildTimes.Parse(lastDeploy));
-            var currentTime = NextCurrentTime(report["currentTime"] is JsonValue given ? ChildTimes.Parse(given.GetValue<string>()) : null, last, now);
+            var currentTime = NextCurrentTime(report["currentTime"] is JsonValue given ? ChildTimes.Parse(given.GetValue<string>()) + offset : null, last, now);
             report["currentTime"] = UtcDateTimeOffsetConverter.ToWire(currentTime);
             var wireTime = UtcDateTimeOffsetConverter.ToWire(currentTime);
 
             var release = Apply(kind, status, report, known, deviceId, catalogId, now);
             await ChildRegistry.SaveReleaseAsync(connection, transaction, release,
                 kind == ReportKind.Delivery ? wireTime : lastDelivery, kind == ReportKind.Deploy ? wireTime : lastDeploy, cancellationToken).ConfigureAwait(false);
+            await ChildRegistry.SaveRelayedTimesAsync(connection, transaction, deviceId, catalogId, ChildRegistry.RelayedTimesJson(floors), cancellationToken).ConfigureAwait(false);
 
             await using (var insert = connection.CreateCommand())
             {

@@ -13,7 +13,11 @@ namespace GetApp.Agent.Core.Parent;
 internal static class ChildTimes
 {
     /// <summary>Rewrites each date field present in <paramref name="node"/> with <paramref name="convert"/>; fields that are not dates are left as they are.</summary>
-    public static void Convert(JsonObject? node, IEnumerable<string> fields, Func<DateTimeOffset, DateTimeOffset> convert)
+    public static void Convert(JsonObject? node, IEnumerable<string> fields, Func<DateTimeOffset, DateTimeOffset> convert) =>
+        Convert(node, fields, (_, date) => convert(date));
+
+    /// <summary>As above, with the field's name given to <paramref name="convert"/>.</summary>
+    public static void Convert(JsonObject? node, IEnumerable<string> fields, Func<string, DateTimeOffset, DateTimeOffset> convert)
     {
         if (node is null)
         {
@@ -24,7 +28,7 @@ internal static class ChildTimes
         {
             if (node[field] is JsonValue value && value.TryGetValue<string>(out var text) && Parse(text) is { } date)
             {
-                node[field] = UtcDateTimeOffsetConverter.ToWire(convert(date));
+                node[field] = UtcDateTimeOffsetConverter.ToWire(convert(field, date));
             }
         }
     }

@@ -181,5 +181,19 @@ internal static class SchemaMigrations
             since      TEXT NOT NULL
         );
         """,
+
+        // 5: what a parent last relayed upstream for each child, so the dates it sends never go backwards when its estimate
+        // of the upstream's clock moves: a child's last snapshotDate (unix ms), and per release the last value of each
+        // report date (JSON: field name → wire date).
+        """
+        ALTER TABLE children ADD COLUMN relayed_snapshot_ms INTEGER;
+        ALTER TABLE child_releases ADD COLUMN relayed_times_json TEXT;
+        """,
+
+        // 6: how many bytes free a delivery waiting for space needs before it starts again (what the rest of its download
+        // needs + deliveryStorageBufferBytes); NULL for one the full disk stopped, which waits for the disk to be back.
+        """
+        ALTER TABLE delivery_space_waits ADD COLUMN needed_bytes INTEGER;
+        """,
     ];
 }

@@ -63,6 +63,7 @@ internal static partial class AgentHost
         AfterBindServices.Defer(builder.Services, frameworkServices);
 
         var app = builder.Build();
+        app.UseMiddleware<ExactDateHeader>();
         app.UseMiddleware<AppErrorMiddleware>();
         var gate = app.Services.GetRequiredService<StartGate>();
         app.Use(async (context, next) =>

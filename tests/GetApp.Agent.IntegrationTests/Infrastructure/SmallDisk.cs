@@ -55,6 +55,27 @@ public sealed class SmallDisk : IDisposable
 
     public void FreeFiller() => File.Delete(FillerPath);
 
+    /// <summary>Gives back <paramref name="bytes"/> of what <see cref="Fill"/> took (the filler shrinks by that much).</summary>
+    public void FreeFromFiller(long bytes)
+    {
+        using var filler = new FileStream(FillerPath, FileMode.Open, FileAccess.Write, FileShare.None);
+        filler.SetLength(Math.Max(0, filler.Length - bytes));
+    }
+
+    /// <summary>Takes <paramref name="bytes"/> of the disk with a file of its own (freed with <see cref="FreeBallast"/>).</summary>
+    public void Ballast(long bytes)
+    {
+        using var ballast = new FileStream(System.IO.Path.Combine(Path, "ballast"), FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0);
+        var chunk = new byte[1024 * 1024];
+        Random.Shared.NextBytes(chunk);
+        for (var written = 0L; written < bytes; written += chunk.Length)
+        {
+            ballast.Write(chunk, 0, (int)Math.Min(chunk.Length, bytes - written));
+        }
+    }
+
+    public void FreeBallast() => File.Delete(System.IO.Path.Combine(Path, "ballast"));
+
     public void Dispose()
     {
         for (var attempt = 0; attempt < 20; attempt++)

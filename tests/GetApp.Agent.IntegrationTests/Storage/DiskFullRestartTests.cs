@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using GetApp.Agent.Core.Delivery;
 using GetApp.Agent.Core.Releases;
 using GetApp.Agent.Core.Storage;
 using GetApp.Agent.IntegrationTests.Delivery;
@@ -73,8 +74,74 @@ public class DiskFullRestartTests
         await s.Agent.DisposeAsync();
     }
 
+    [SmallDiskFact]
+    public async Task StoppedByAFullDisk_LessComesBackThanTheRestNeeds_WaitsForWhatItNeeds_ThenGoesOnByItself()
+    {
+        // The spare (deliveryStorageBufferBytes) makes what the rest needs more than the 16 MiB at which the disk is back.
+        const long spare = 32L * 1024 * 1024;
+        using var disk = SmallDisk.Mount(96L * 1024 * 1024);
+        await using var s = await DeliveryScenario.CreateAsync();
+        var file = await StopOnAFullDiskAsync(s, disk, spare);
+        var kept = s.PartialBytes(Id);
+        var needed = Size - kept + spare;
+        var requests = s.Origin.RequestsFor(file.Name).Count;
+
+        // 20 MiB come back: the disk is back (the reserve is made again) and the delivery is tried, but the rest of it and
+        // the spare (~39.5 MB) do not fit. It does not fail for good: it waits again, now for what it needs, and says how much.
+        // (Whether the reserve was given back before the test filled the disk again or after, 20 MiB is enough for the
+        // disk to be back and too little for the rest: 6 to 14 MB were free, and the reserve made again takes 8 MiB.)
+        disk.FreeFromFiller(20L * 1024 * 1024);
+        var waiting = await s.Agent.WaitForAsync(Id, x => x.ErrMsg?.Contains("not enough free space", StringComparison.Ordinal) == true, TimeSpan.FromSeconds(30));
+        Assert.Equal("Error", waiting.DeviceReleaseStatus);
+        Assert.Contains($"waiting for space: the delivery starts again by itself, from the bytes it kept, once {needed} bytes are free", waiting.ErrMsg);
+        Assert.False(s.Agent.Get<DiskSpace>().IsFull);
+        Assert.Contains(new SpaceWait(Id, needed), await s.Agent.Get<SpaceWaitStore>().ListAsync(CancellationToken.None));
+
+        // Not started again while the room is short (the watch looks every 2 s).
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        Assert.Equal(waiting.ErrMsg, (await s.Agent.WaitForAsync(Id, _ => true)).ErrMsg);
+        Assert.Equal(requests, s.Origin.RequestsFor(file.Name).Count);
+
+        // Room for all of it: it goes on by itself, from the bytes it kept.
+        file.Faults.ThrottleBytesPerSecond = null;
+        disk.FreeFiller();
+        var done = await s.Agent.WaitForAsync(Id, x => x.State == ReleaseState.Downloaded, TimeSpan.FromSeconds(60));
+        Assert.Equal(file.Sha256Hex, DeliveryScenario.Sha256Of(Path.Combine(done.ArtsDirPath!, file.Name)));
+        Assert.Equal(kept, s.Origin.RequestsFor(file.Name)[^1].RangeStart);
+        Assert.Empty(await s.Agent.Get<SpaceWaitStore>().ListAsync(CancellationToken.None));
+        await s.Agent.DisposeAsync();
+    }
+
+    [SmallDiskFact]
+    public async Task TooLittleRoomAtStart_WaitsForWhatItNeeds_UntilCancelled()
+    {
+        using var disk = SmallDisk.Mount(48L * 1024 * 1024);
+        await using var s = await DeliveryScenario.CreateAsync();
+        var file = s.Origin.AddFile("app.bin", Size, seed: 7);
+        s.Catalog.AddRaw(CatalogEntries.Http(Id, file));
+        await s.StartAgentAsync(new JsonObject { ["deliveryStorageBufferBytes"] = 4L * 1024 * 1024 },
+            configure: o => o with { DataDir = Path.Combine(disk.Path, "data") });
+        await DeliveryControlTests.WaitUntilAsync(() => File.Exists(Path.Combine(disk.Path, "data", DiskSpace.ReserveFileName)));
+        disk.Ballast(30L * 1024 * 1024);
+
+        await s.ControlOkAsync("start", Id);
+        var waiting = await s.Agent.WaitForAsync(Id, x => x.DeviceReleaseStatus == "Error", TimeSpan.FromSeconds(30));
+        // 10 MB and the 4 MiB spare, but never less than the 16 MiB at which a disk counts as back.
+        Assert.Contains($"once {DiskSpace.RecoverAtBytes} bytes are free", waiting.ErrMsg);
+        Assert.Empty(s.Origin.RequestsFor(file.Name));
+
+        // A person can still cancel it: it waits no more, and stays cancelled once there is room.
+        await s.ControlOkAsync("cancel", Id);
+        Assert.Empty(await s.Agent.Get<SpaceWaitStore>().ListAsync(CancellationToken.None));
+        disk.FreeBallast();
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        Assert.Equal("Cancel", (await s.Agent.WaitForAsync(Id, _ => true)).DeviceReleaseStatus);
+        Assert.Empty(s.Origin.RequestsFor(file.Name));
+        await s.Agent.DisposeAsync();
+    }
+
     /// <summary>Starts the delivery, fills the disk after 4 MB, and waits until it ends in Error for the full disk.</summary>
-    private static async Task<OriginFile> StopOnAFullDiskAsync(DeliveryScenario s, SmallDisk disk)
+    private static async Task<OriginFile> StopOnAFullDiskAsync(DeliveryScenario s, SmallDisk disk, long spare = 0)
     {
         var file = s.Origin.AddFile("app.bin", Size, seed: 7);
         file.Faults.ThrottleBytesPerSecond = 4_000_000;
@@ -82,7 +149,7 @@ public class DiskFullRestartTests
         file.Faults.StallAfterBytes = 4_000_000;
         file.Faults.StallTimes = 1;
         s.Catalog.AddRaw(CatalogEntries.Http(Id, file));
-        await s.StartAgentAsync(new JsonObject { ["deliveryRetryDelaySecs"] = 0, ["downloadRetryCount"] = 5, ["stallTimeoutSecs"] = 5 },
+        await s.StartAgentAsync(new JsonObject { ["deliveryRetryDelaySecs"] = 0, ["downloadRetryCount"] = 5, ["stallTimeoutSecs"] = 5, ["deliveryStorageBufferBytes"] = spare },
             configure: o => o with { DataDir = Path.Combine(disk.Path, "data") });
         await s.ControlOkAsync("start", Id);
         await DeliveryControlTests.WaitUntilAsync(() => s.PartialBytes(Id) >= 4_000_000);

@@ -49,11 +49,17 @@ public sealed class ServerClock(TimeProvider timeProvider)
     /// The latest the server's time can be at <paramref name="local"/>: never earlier than its real time, however coarse
     /// the <c>Date</c> header (1 s). A <c>snapshotDate</c> built with it is later than anything the server stored before.
     /// </summary>
-    public DateTimeOffset ToServerUpperBound(DateTimeOffset local)
+    public DateTimeOffset ToServerUpperBound(DateTimeOffset local) => local + UpperBoundOffset;
+
+    /// <summary>The offset <see cref="ToServerUpperBound"/> adds (zero before the first answer).</summary>
+    public TimeSpan UpperBoundOffset
     {
-        lock (_lock)
+        get
         {
-            return _measuredAt is null ? local : local + _high;
+            lock (_lock)
+            {
+                return _measuredAt is null ? TimeSpan.Zero : _high;
+            }
         }
     }
 
