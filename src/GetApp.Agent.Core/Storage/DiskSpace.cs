@@ -61,8 +61,10 @@ public sealed class DiskSpace
     }
 
     /// <summary>
-    /// A write failed for lack of space: the disk counts as full, and the reserve is given back so the agent can record
-    /// what happened. True when that freed room (worth trying the write once more).
+    /// A write failed for lack of space: the disk counts as full, and half of the reserve is given back (the rest on the
+    /// next such failure) so the agent can record what happened. In halves: whatever filled the disk may take the room
+    /// given back too, and the write after (a delivery's failure) must still find some. True when that freed room (worth
+    /// trying the write once more).
     /// </summary>
     public bool Exhausted()
     {
@@ -72,7 +74,7 @@ public sealed class DiskSpace
         {
             becameFull = !_full;
             _full = true;
-            freed = DeleteReserve();
+            freed = GiveBackHalf();
         }
 
         if (becameFull)
@@ -184,6 +186,26 @@ public sealed class DiskSpace
             TryDelete(temporary);
             return false;
         }
+    }
+
+    private bool GiveBackHalf()
+    {
+        try
+        {
+            var reserve = new FileInfo(ReservePath);
+            if (reserve.Exists && reserve.Length > ReserveBytes / 2)
+            {
+                using var file = new FileStream(ReservePath, FileMode.Open, FileAccess.Write, FileShare.None);
+                file.SetLength(ReserveBytes / 2);
+                return true;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Cannot shorten it: give it all back instead.
+        }
+
+        return DeleteReserve();
     }
 
     private bool DeleteReserve()

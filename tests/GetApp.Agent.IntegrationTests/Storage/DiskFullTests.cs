@@ -139,8 +139,12 @@ public class DiskFullTests
             await database.WriteAsync((connection, transaction, ct) => InsertAsync(connection, transaction, "probe", big, ct), CancellationToken.None);
 
             Assert.True(database.Space.IsFull);
+            Assert.Equal(DiskSpace.ReserveBytes / 2, new FileInfo(database.Space.ReservePath).Length);
+            // Someone else takes the room given back; the agent's next write still finds the other half.
+            disk.Fill();
+            await database.WriteAsync((connection, transaction, ct) => InsertAsync(connection, transaction, "probe1", big, ct), CancellationToken.None);
             Assert.False(File.Exists(database.Space.ReservePath));
-            // The reserve is spent: a second such write has no room, and says so as a full disk.
+            // The reserve is spent: a further such write has no room, and says so as a full disk.
             var e = await Assert.ThrowsAsync<SqliteException>(() =>
                 database.WriteAsync((connection, transaction, ct) => InsertAsync(connection, transaction, "probe2", big + big + big + big, ct), CancellationToken.None));
             Assert.True(DiskSpace.IsDiskFull(e));
@@ -172,7 +176,7 @@ public class DiskFullTests
             // The agent's own write (a failure to record) still finds the room it needs.
             var big = new string('x', 2 * 1024 * 1024);
             await database.WriteAsync((connection, transaction, ct) => InsertAsync(connection, transaction, "probe", big, ct), CancellationToken.None);
-            Assert.False(File.Exists(database.Space.ReservePath));
+            Assert.Equal(DiskSpace.ReserveBytes / 2, new FileInfo(database.Space.ReservePath).Length);
 
             // Space freed: the reserve is made again and the full state ends.
             disk.FreeFiller();
