@@ -17,7 +17,10 @@ public static partial class StartPages
 {
     private const int MadvPageout = 21;
 
-    /// <summary>What was asked of the kernel: the executable's read-only bytes, and how many of them were resident before and after.</summary>
+    /// <summary>
+    /// What was asked of the kernel: the executable's read-only bytes, and how many of them were resident before and after
+    /// (read from <c>/proc/self/smaps</c> only for the debug log line; 0 without it).
+    /// </summary>
     public readonly record struct Outcome(long MappedBytes, long ResidentBefore, long ResidentAfter);
 
     /// <summary>Reclaims the executable's read-only mappings (Linux only; elsewhere, or when the kernel refuses, does nothing).</summary>
@@ -35,7 +38,9 @@ public static partial class StartPages
             return null;
         }
 
-        var before = ResidentBytes(regions);
+        // Walking smaps costs the kernel more than the madvise itself: only when someone reads the line.
+        var measured = logger.IsEnabled(LogLevel.Debug);
+        var before = measured ? ResidentBytes(regions) : 0;
         foreach (var (start, length) in regions)
         {
             // EINVAL on a kernel older than 5.4: nothing to do there; the pages stay as they were.
@@ -46,8 +51,12 @@ public static partial class StartPages
             }
         }
 
-        var outcome = new Outcome(regions.Sum(r => (long)r.Length), before, ResidentBytes(regions));
-        LogReleased(logger, MiB(outcome.MappedBytes), MiB(outcome.ResidentBefore), MiB(outcome.ResidentAfter));
+        var outcome = new Outcome(regions.Sum(r => (long)r.Length), before, measured ? ResidentBytes(regions) : 0);
+        if (measured)
+        {
+            LogReleased(logger, MiB(outcome.MappedBytes), MiB(outcome.ResidentBefore), MiB(outcome.ResidentAfter));
+        }
+
         return outcome;
     }
 

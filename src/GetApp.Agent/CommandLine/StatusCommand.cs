@@ -48,6 +48,7 @@ internal static class StatusCommand
     private static async Task<JsonNode?> WatchAsync(AgentClient client, string catalogId, bool json, CancellationToken cancellationToken)
     {
         var line = new WatchLine(catalogId, json || Console.IsOutputRedirected);
+        var rechecked = false;
         while (true)
         {
             JsonNode? answer;
@@ -61,8 +62,18 @@ internal static class StatusCommand
                 var offer = await IsOfferedAsync(client, catalogId, cancellationToken).ConfigureAwait(false);
                 if (offer is null)
                 {
-                    throw;
+                    // Its delivery may have started between the two reads (no longer offered, now a release of the
+                    // device): ask for its status once more before calling it unknown.
+                    if (rechecked)
+                    {
+                        throw;
+                    }
+
+                    rechecked = true;
+                    continue;
                 }
+
+                rechecked = false;
 
                 if (!json)
                 {

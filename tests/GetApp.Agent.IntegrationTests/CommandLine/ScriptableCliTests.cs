@@ -1,5 +1,8 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using GetApp.Agent.Core.Releases;
 using GetApp.Agent.IntegrationTests.Delivery;
 using GetApp.Agent.IntegrationTests.Deploy;
@@ -73,6 +76,31 @@ public sealed class ScriptableCliTests
         Assert.Equal(4, await watch.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains("delivery/download Pause", watch.RawOut);
         Assert.DoesNotContain("eta", watch.OutLines[^1]);
+    }
+
+    [Fact]
+    public async Task StatusWatch_DeliveryStartsBetweenItsTwoReads_FollowsItInsteadOfCallingItUnknown()
+    {
+        // The race made certain: the status still says "only offered" (404) while the offering no longer lists it, as
+        // when the delivery starts between the watch's two reads. (The agent itself can answer this way only for a moment.)
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var app = builder.Build();
+        var statusReads = 0;
+        app.MapGet("/api/v2/device/releases/{id}", () =>
+            Interlocked.Increment(ref statusReads) == 1
+                ? Results.Text("""{"message":"release is only offered","name":"NotFound","statusCode":404}""", "application/json", statusCode: 404)
+                : Results.Text(
+                    $$"""{"artsDirPath":"/d/comps/{{App}}","deliveryState":"done","deviceReleaseStatus":"Done","downloadDuration":1,"errMsg":null,"eta":null,"progress":100,"release":{"id":"{{App}}","version":"1.0.0"},"state":"downloaded"}""",
+                    "application/json"));
+        app.MapGet("/api/v2/device/offering", () => Results.Text("[]", "application/json"));
+        await app.StartAsync();
+
+        var (code, output, error) = await CliProcess.RunAsync(new Uri(app.Urls.First()), "status", App, "--watch");
+
+        Assert.True(code == 0, $"exit {code}: {error}");
+        Assert.Contains("downloaded Done", output);
+        Assert.Equal(2, statusReads);
     }
 
     [Fact]
