@@ -249,6 +249,10 @@ public sealed partial class AgentUnderTest : IAsyncDisposable
 
             if (!process.HasExited)
             {
+                // A start that hangs leaves nothing once killed: what each thread waits on goes to the log and the violation.
+                var stuck = StuckProcess.Describe(_agentPid, _agentPid != process.Id ? process : null);
+                WriteLog($"==== chaos: the agent did not listen; its threads ====\n{stuck}");
+                text += $"\n--- the agent's threads ---\n{stuck}";
                 Signal(_agentPid, "KILL");
                 await ExitedAsync(process, TimeSpan.FromSeconds(30));
             }
