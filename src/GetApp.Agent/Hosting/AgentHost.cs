@@ -6,6 +6,7 @@ using GetApp.Agent.Core.Hosting;
 using GetApp.Agent.Core.Storage;
 using GetApp.Agent.ErrorHandling;
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace GetApp.Agent.Hosting;
 
@@ -19,11 +20,30 @@ internal static partial class AgentHost
     public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(45);
 
     /// <param name="warnings">Start-up warnings found before the host existed (e.g. unknown appsettings keys), logged at start.</param>
-    public static WebApplication Build(AgentOptions options, Action<IServiceCollection>? configureServices = null, IEnumerable<string>? warnings = null)
+    /// <param name="preloadStore">Open the data dir and read its releases while the host is built (<see cref="StorePreload"/>);
+    /// the agent's start does, a test that only builds the host does not.</param>
+    public static WebApplication Build(AgentOptions options, Action<IServiceCollection>? configureServices = null, IEnumerable<string>? warnings = null,
+        bool preloadStore = false)
     {
         var startupWarnings = new StartupWarnings([.. warnings ?? [], .. AgentOptionsValidator.Check(options)]);
         CheckBindSecurity(options);
         var certificate = HttpsCertificate.Load(options);
+        var preload = preloadStore ? StorePreload.Start(options.DataDir) : null;
+        try
+        {
+            return Build(options, configureServices, startupWarnings, certificate, preload);
+        }
+        catch
+        {
+            // Nothing will start on it: give the data dir back.
+            preload?.Abandon();
+            throw;
+        }
+    }
+
+    private static WebApplication Build(AgentOptions options, Action<IServiceCollection>? configureServices, StartupWarnings startupWarnings,
+        System.Security.Cryptography.X509Certificates.X509Certificate2? certificate, StorePreload? preload)
+    {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             ApplicationName = "getapp-agent",
@@ -58,6 +78,14 @@ internal static partial class AgentHost
         builder.Services.AddSingleton(startupWarnings);
         var frameworkServices = builder.Services.Count;
         builder.Services.AddAgentCore(options);
+        if (preload is not null)
+        {
+            // The data dir and database the preload opened are the agent's (the container disposes them, which unlocks the dir).
+            builder.Services.Replace(ServiceDescriptor.Singleton(_ => preload.Directory));
+            builder.Services.Replace(ServiceDescriptor.Singleton(_ => preload.Database));
+            builder.Services.AddSingleton(preload);
+        }
+
         AddClosedLoggers(builder.Services);
         configureServices?.Invoke(builder.Services);
         AfterBindServices.Defer(builder.Services, frameworkServices);
@@ -105,7 +133,16 @@ internal static partial class AgentHost
         }
 
         var began = Stopwatch.GetTimestamp();
-        app.Services.GetRequiredService<DataDirectory>().Open();
+        var preload = app.Services.GetService<StorePreload>();
+        if (preload is null)
+        {
+            app.Services.GetRequiredService<DataDirectory>().Open();
+        }
+        else
+        {
+            await preload.Opened.ConfigureAwait(false);
+        }
+
         await app.Services.GetRequiredService<SchemaMigrator>().MigrateAsync(cancellationToken).ConfigureAwait(false);
         var migrated = Stopwatch.GetTimestamp();
         // The read model every release read is served from. It loads (on another core, with thousands of releases a good
@@ -116,7 +153,8 @@ internal static partial class AgentHost
         {
             try
             {
-                var releases = await store.LoadAsync(cancellationToken).ConfigureAwait(false);
+                var preloaded = preload is null ? null : await preload.RowsAsync().ConfigureAwait(false);
+                var releases = await store.LoadAsync(preloaded, cancellationToken).ConfigureAwait(false);
                 LogReadModelLoaded(logger, releases.Count, Stopwatch.GetElapsedTime(migrated).TotalMilliseconds, Stopwatch.GetElapsedTime(began, migrated).TotalMilliseconds);
             }
             catch (InvalidDataException e)
