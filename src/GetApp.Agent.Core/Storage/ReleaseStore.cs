@@ -40,20 +40,11 @@ public sealed class ReleaseStore(AgentDatabase database, IEnumerable<IReleaseWri
     public ReleaseSnapshot LastKnown => _snapshot ?? _lastKnown;
 
     /// <summary>Reads every release into memory; the host calls it before the API listens, so no request waits for it.</summary>
-    public Task<ReleaseSnapshot> LoadAsync(CancellationToken cancellationToken) => LoadAsync(null, cancellationToken);
-
-    /// <summary>As <see cref="LoadAsync(CancellationToken)"/>, from <paramref name="preloaded"/> when given: the rows read at start
-    /// (<see cref="StorePreload"/>) under the data dir's lock, at this schema version, before anything could write.</summary>
-    public async Task<ReleaseSnapshot> LoadAsync(List<ReleaseRow>? preloaded, CancellationToken cancellationToken)
+    public async Task<ReleaseSnapshot> LoadAsync(CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (preloaded is not null && _snapshot is null)
-            {
-                _snapshot = _lastKnown = ReleaseSnapshot.Of(preloaded);
-            }
-
             return await LoadLockedAsync(cancellationToken).ConfigureAwait(false);
         }
         finally

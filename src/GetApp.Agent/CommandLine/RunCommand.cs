@@ -64,7 +64,7 @@ internal static class RunCommand
         {
             var (appSettings, warnings) = AppSettingsFiles.Load(AppSettingsFiles.DefaultPaths);
             var options = AgentOptionsResolver.Resolve(values, Environment.GetEnvironmentVariable, appSettings);
-            await using var app = AgentHost.Build(options, warnings: warnings, preloadStore: true);
+            await using var app = AgentHost.Build(options, warnings: warnings);
             try
             {
                 await AgentHost.StartAsync(app, cancellationToken).ConfigureAwait(false);

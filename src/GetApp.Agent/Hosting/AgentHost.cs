@@ -6,7 +6,6 @@ using GetApp.Agent.Core.Hosting;
 using GetApp.Agent.Core.Storage;
 using GetApp.Agent.ErrorHandling;
 using Microsoft.AspNetCore.Http.Json;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace GetApp.Agent.Hosting;
 
@@ -20,30 +19,11 @@ internal static partial class AgentHost
     public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(45);
 
     /// <param name="warnings">Start-up warnings found before the host existed (e.g. unknown appsettings keys), logged at start.</param>
-    /// <param name="preloadStore">Open the data dir and read its releases while the host is built (<see cref="StorePreload"/>);
-    /// the agent's start does, a test that only builds the host does not.</param>
-    public static WebApplication Build(AgentOptions options, Action<IServiceCollection>? configureServices = null, IEnumerable<string>? warnings = null,
-        bool preloadStore = false)
+    public static WebApplication Build(AgentOptions options, Action<IServiceCollection>? configureServices = null, IEnumerable<string>? warnings = null)
     {
         var startupWarnings = new StartupWarnings([.. warnings ?? [], .. AgentOptionsValidator.Check(options)]);
         CheckBindSecurity(options);
         var certificate = HttpsCertificate.Load(options);
-        var preload = preloadStore ? StorePreload.Start(options.DataDir) : null;
-        try
-        {
-            return Build(options, configureServices, startupWarnings, certificate, preload);
-        }
-        catch
-        {
-            // Nothing will start on it: give the data dir back.
-            preload?.Abandon();
-            throw;
-        }
-    }
-
-    private static WebApplication Build(AgentOptions options, Action<IServiceCollection>? configureServices, StartupWarnings startupWarnings,
-        System.Security.Cryptography.X509Certificates.X509Certificate2? certificate, StorePreload? preload)
-    {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             ApplicationName = "getapp-agent",
@@ -78,14 +58,6 @@ internal static partial class AgentHost
         builder.Services.AddSingleton(startupWarnings);
         var frameworkServices = builder.Services.Count;
         builder.Services.AddAgentCore(options);
-        if (preload is not null)
-        {
-            // The data dir and database the preload opened are the agent's (the container disposes them, which unlocks the dir).
-            builder.Services.Replace(ServiceDescriptor.Singleton(_ => preload.Directory));
-            builder.Services.Replace(ServiceDescriptor.Singleton(_ => preload.Database));
-            builder.Services.AddSingleton(preload);
-        }
-
         AddClosedLoggers(builder.Services);
         configureServices?.Invoke(builder.Services);
         AfterBindServices.Defer(builder.Services, frameworkServices);
@@ -133,16 +105,7 @@ internal static partial class AgentHost
         }
 
         var began = Stopwatch.GetTimestamp();
-        var preload = app.Services.GetService<StorePreload>();
-        if (preload is null)
-        {
-            app.Services.GetRequiredService<DataDirectory>().Open();
-        }
-        else
-        {
-            await preload.Opened.ConfigureAwait(false);
-        }
-
+        app.Services.GetRequiredService<DataDirectory>().Open();
         await app.Services.GetRequiredService<SchemaMigrator>().MigrateAsync(cancellationToken).ConfigureAwait(false);
         var migrated = Stopwatch.GetTimestamp();
         // The read model every release read is served from. It loads (on another core, with thousands of releases a good
@@ -153,8 +116,7 @@ internal static partial class AgentHost
         {
             try
             {
-                var preloaded = preload is null ? null : await preload.RowsAsync().ConfigureAwait(false);
-                var releases = await store.LoadAsync(preloaded, cancellationToken).ConfigureAwait(false);
+                var releases = await store.LoadAsync(cancellationToken).ConfigureAwait(false);
                 LogReadModelLoaded(logger, releases.Count, Stopwatch.GetElapsedTime(migrated).TotalMilliseconds, Stopwatch.GetElapsedTime(began, migrated).TotalMilliseconds);
             }
             catch (InvalidDataException e)

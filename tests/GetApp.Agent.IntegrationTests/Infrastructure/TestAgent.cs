@@ -111,7 +111,7 @@ public sealed class TestAgent : IAsyncDisposable
 
     private static async Task<WebApplication> StartAppAsync(AgentOptions options, Action<IServiceCollection>? configureServices)
     {
-        var app = AgentHost.Build(options, configureServices, preloadStore: true);
+        var app = AgentHost.Build(options, configureServices);
         await AgentHost.StartAsync(app, CancellationToken.None);
         return app;
     }
