@@ -61,6 +61,9 @@ internal sealed partial class AfterBindServices(
         try
         {
             AgentHost.OnBound(services, [.. server.Features.Get<IServerAddressesFeature>()?.Addresses ?? []]);
+            // No service starts on a read model that could not be loaded: one that did would be running (and could fail
+            // with a stack trace) while the host is torn down for the one-line error the start reports instead.
+            await services.GetRequiredService<Core.Storage.ReleaseStore>().SnapshotAsync(cancellationToken).ConfigureAwait(false);
             foreach (var service in services.GetKeyedServices<IHostedService>(Key))
             {
                 var began = timeProvider.GetTimestamp();
