@@ -13,17 +13,24 @@ internal static class OfferingApi
         return app;
     }
 
-    internal static async Task<IResult> GetOfferingAsync(ReleaseService releases, CancellationToken cancellationToken) =>
-        new OfferingResult(OfferingItems.Of(await releases.SnapshotAsync(cancellationToken).ConfigureAwait(false)));
+    internal static async Task<IResult> GetOfferingAsync(ReleaseService releases, CancellationToken cancellationToken)
+    {
+        var snapshot = await releases.SnapshotAsync(cancellationToken).ConfigureAwait(false);
+        return new OfferingResult(snapshot, OfferingItems.Of(snapshot));
+    }
 
     /// <summary>
     /// The offering written item by item from the rows (<see cref="OfferingItems"/>): nothing of it is kept, the rows'
-    /// JSON is enough. Each item is rendered twice, once to know the length (the answer carries a <c>Content-Length</c>,
-    /// as every JSON answer of the agent), once to write it; an item costs microseconds, holding them all MiBs.
+    /// JSON is enough. The answer carries a <c>Content-Length</c>, as every JSON answer of the agent: the first read of a
+    /// snapshot renders every item once to know it, and the length is kept with that snapshot (rows never change; a
+    /// write makes a new snapshot), so reading the offering again costs one pass. An item costs microseconds, holding
+    /// them all MiBs.
     /// </summary>
-    private sealed class OfferingResult(List<ReleaseRow> offers) : IResult
+    private sealed class OfferingResult(ReleaseSnapshot snapshot, List<ReleaseRow> offers) : IResult
     {
         private const int FlushBytes = 64 * 1024;
+
+        private static LengthOf? s_last;
 
         public async Task ExecuteAsync(HttpContext httpContext)
         {
@@ -31,7 +38,12 @@ internal static class OfferingApi
             var response = httpContext.Response;
             response.StatusCode = StatusCodes.Status200OK;
             response.ContentType = JsonBytesResult.ContentType;
-            response.ContentLength = items.ArrayLength(offers);
+            if (Volatile.Read(ref s_last) is not { } last || !last.Snapshot.TryGetTarget(out var known) || !ReferenceEquals(known, snapshot))
+            {
+                Volatile.Write(ref s_last, last = new LengthOf(new WeakReference<ReleaseSnapshot>(snapshot), items.ArrayLength(offers)));
+            }
+
+            response.ContentLength = last.Length;
             var body = response.BodyWriter;
             var unflushed = 1;
             body.Write("["u8);
@@ -60,5 +72,11 @@ internal static class OfferingApi
             body.Write("]"u8);
             await body.FlushAsync(httpContext.RequestAborted).ConfigureAwait(false);
         }
+
+        /// <summary>
+        /// The length of the last snapshot's offering read. Weakly: a snapshot replaced by a write (after a discovery,
+        /// thousands of rows) must not be kept for this.
+        /// </summary>
+        private sealed record LengthOf(WeakReference<ReleaseSnapshot> Snapshot, long Length);
     }
 }
