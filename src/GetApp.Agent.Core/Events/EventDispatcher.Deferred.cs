@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using GetApp.Agent.Core.Releases;
 
 namespace GetApp.Agent.Core.Events;
@@ -28,13 +29,7 @@ public sealed partial class EventDispatcher
 
         if (Interlocked.Exchange(ref _offeringDirty, 0) == 1)
         {
-            // A periodic discovery that changed nothing offered publishes nothing (the offering of a large catalog is large).
-            var offering = await _payloads.OfferingAsync(cancellationToken).ConfigureAwait(false);
-            if (_lastOffering is null || !offering.AsSpan().SequenceEqual(_lastOffering))
-            {
-                _lastOffering = offering;
-                _hub.Publish(EventStreams.Offering, offering, "");
-            }
+            await PublishOfferingAsync(cancellationToken).ConfigureAwait(false);
         }
 
         if (Volatile.Read(ref _summaryDirty) == 1)
@@ -59,6 +54,37 @@ public sealed partial class EventDispatcher
         }
 
         return next;
+    }
+
+    /// <summary>
+    /// Publishes the offering after a change, unless nobody follows its stream: the offering of a large catalog is MiBs,
+    /// built for nobody after every discovery that changed it. Then it is only owed (<see cref="_offeringOwed"/>): a
+    /// new client's snapshot renders the offering as it is then (the hub's state of the stream is primed with how to),
+    /// and the event follows as soon as a client comes, for one that resumes with <c>Last-Event-ID</c> (a client that
+    /// got the snapshot gets the same offering once more, as after any primed state).
+    /// </summary>
+    private async Task PublishOfferingAsync(CancellationToken cancellationToken)
+    {
+        // Owed first: a client that subscribes from here on finds it so, and flags the offering again.
+        Volatile.Write(ref _offeringOwed, 1);
+        if (!_hub.HasClients(EventStreams.Offering))
+        {
+            // What the hub holds of the stream is then the offering as a snapshot finds it, not the last one published.
+            _hub.Prime(EventStreams.Offering, "", _ => ValueTask.FromResult<ReadOnlyMemory<byte>>(EventPayloads.OfferingOf(_releases.LastKnown)));
+            return;
+        }
+
+        Volatile.Write(ref _offeringOwed, 0);
+        var offering = await _payloads.OfferingAsync(cancellationToken).ConfigureAwait(false);
+
+        // A change that left the offering as it was (a periodic discovery that changed nothing offered) publishes
+        // nothing. Its digest is enough to tell, where keeping the last one published would hold MiBs more.
+        var digest = SHA256.HashData(offering);
+        if (_lastOfferingHash is null || !digest.AsSpan().SequenceEqual(_lastOfferingHash))
+        {
+            _lastOfferingHash = digest;
+            _hub.Publish(EventStreams.Offering, offering, "");
+        }
     }
 
     /// <summary>Publishes the live progress of a running release unless it was published less than an interval ago (then: when it is due).</summary>

@@ -35,9 +35,12 @@ public sealed partial class EventDispatcher : BackgroundService
     private readonly Dictionary<string, ReleaseRecord> _running = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (double? Progress, long? Eta, long At)> _lastProgress = new(StringComparer.Ordinal);
     private byte[]? _lastSummary;
-    private byte[]? _lastOffering;
+    private byte[]? _lastOfferingHash;
     private long _lastSummaryAt;
     private int _offeringDirty;
+
+    // An offering change held back while nobody followed the stream: published when a client comes.
+    private int _offeringOwed;
     private int _summaryDirty = 1;
 
     public EventDispatcher(
@@ -79,6 +82,14 @@ public sealed partial class EventDispatcher : BackgroundService
             }
         };
         discovery.Completed += _ => Flag(ref _summaryDirty);
+        hub.Subscribed += streams =>
+        {
+            if ((streams & EventStreams.Offering) != 0 && Volatile.Read(ref _offeringOwed) == 1)
+            {
+                // A client resuming with Last-Event-ID missed the change held back: it follows at once.
+                Flag(ref _offeringDirty);
+            }
+        };
         upstream.Changed += (before, after) => Post(new UpstreamSignal(before, after));
         disk.Sampled += (before, after) => Post(new DiskSignal(before, after));
     }

@@ -30,41 +30,10 @@ public sealed class EventPayloads(ReleaseService releases, DeployView deployView
         OfferingOf(await releases.SnapshotAsync(cancellationToken).ConfigureAwait(false));
 
     /// <summary>
-    /// The JSON array of every offer's item, as the serializer writes the list (no DTO built, no release parsed): the
-    /// offering of a catalog of thousands is one copy of bytes each offer's row renders once.
+    /// The JSON array of every offer's item, as the serializer writes the list (no DTO built, no release parsed, no item
+    /// kept): one array of exactly its size.
     /// </summary>
-    public static byte[] OfferingOf(ReleaseSnapshot snapshot)
-    {
-        ArgumentNullException.ThrowIfNull(snapshot);
-        var offers = new List<ReadOnlyMemory<byte>>();
-        var length = 2;
-        foreach (var row in snapshot)
-        {
-            if (!row.IsOnDevice)
-            {
-                var item = row.OfferingJson();
-                length += item.Length + (offers.Count > 0 ? 1 : 0);
-                offers.Add(item);
-            }
-        }
-
-        var json = new byte[length];
-        json[0] = (byte)'[';
-        var at = 1;
-        for (var i = 0; i < offers.Count; i++)
-        {
-            if (i > 0)
-            {
-                json[at++] = (byte)',';
-            }
-
-            offers[i].Span.CopyTo(json.AsSpan(at));
-            at += offers[i].Length;
-        }
-
-        json[at] = (byte)']';
-        return json;
-    }
+    public static byte[] OfferingOf(ReleaseSnapshot snapshot) => OfferingItems.ArrayOf(snapshot);
 
     private IEnumerable<(string Key, EventRenderer Render)> OnDevice(ReleaseSnapshot snapshot, bool deployOnly)
     {

@@ -97,8 +97,15 @@ public sealed class ReleaseRow
     /// </summary>
     public ReadOnlyMemory<byte> StatusJson(LiveProgress? live) => View.Status(Position, live);
 
-    /// <summary>The release's item of <c>GET /api/v2/device/offering</c> (for an offered or pushed release).</summary>
-    public ReadOnlyMemory<byte> OfferingJson() => View.Offering;
+    /// <summary>
+    /// The release's item of <c>GET /api/v2/device/offering</c> (for an offered or pushed release), written anew: the
+    /// offering's readers write every item through one <see cref="OfferingItems"/> rather than keep one per row.
+    /// </summary>
+    public byte[] OfferingJson()
+    {
+        using var items = new OfferingItems();
+        return items.Render(this).ToArray();
+    }
 
     /// <summary>True when <paramref name="other"/> stores the same offer: the same upstream JSON, push flag, state and edges.</summary>
     internal bool SameOfferAs(ReleaseRow other) =>

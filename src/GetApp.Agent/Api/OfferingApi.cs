@@ -1,4 +1,6 @@
+using System.Buffers;
 using GetApp.Agent.Core.Releases;
+using GetApp.Agent.Core.Storage;
 
 namespace GetApp.Agent.Api;
 
@@ -14,15 +16,67 @@ internal static class OfferingApi
     internal static async Task<IResult> GetOfferingAsync(ReleaseService releases, CancellationToken cancellationToken)
     {
         var snapshot = await releases.SnapshotAsync(cancellationToken).ConfigureAwait(false);
-        var offers = new List<ReadOnlyMemory<byte>>();
-        foreach (var release in snapshot)
+        return new OfferingResult(snapshot, OfferingItems.Of(snapshot));
+    }
+
+    /// <summary>
+    /// The offering written item by item from the rows (<see cref="OfferingItems"/>): nothing of it is kept, the rows'
+    /// JSON is enough. The answer carries a <c>Content-Length</c>, as every JSON answer of the agent: the first read of a
+    /// snapshot renders every item once to know it, and the length is kept with that snapshot (rows never change; a
+    /// write makes a new snapshot), so reading the offering again costs one pass. An item costs microseconds, holding
+    /// them all MiBs.
+    /// </summary>
+    private sealed class OfferingResult(ReleaseSnapshot snapshot, List<ReleaseRow> offers) : IResult
+    {
+        private const int FlushBytes = 64 * 1024;
+
+        private static LengthOf? s_last;
+
+        public async Task ExecuteAsync(HttpContext httpContext)
         {
-            if (!release.IsOnDevice)
+            using var items = new OfferingItems();
+            var response = httpContext.Response;
+            response.StatusCode = StatusCodes.Status200OK;
+            response.ContentType = JsonBytesResult.ContentType;
+            if (Volatile.Read(ref s_last) is not { } last || !last.Snapshot.TryGetTarget(out var known) || !ReferenceEquals(known, snapshot))
             {
-                offers.Add(release.OfferingJson());
+                Volatile.Write(ref s_last, last = new LengthOf(new WeakReference<ReleaseSnapshot>(snapshot), items.ArrayLength(offers)));
             }
+
+            response.ContentLength = last.Length;
+            var body = response.BodyWriter;
+            var unflushed = 1;
+            body.Write("["u8);
+            for (var i = 0; i < offers.Count; i++)
+            {
+                if (i > 0)
+                {
+                    body.Write(","u8);
+                    unflushed++;
+                }
+
+                var item = items.Render(offers[i]);
+                body.Write(item);
+                unflushed += item.Length;
+                if (unflushed >= FlushBytes)
+                {
+                    unflushed = 0;
+                    var flushed = await body.FlushAsync(httpContext.RequestAborted).ConfigureAwait(false);
+                    if (flushed.IsCanceled || flushed.IsCompleted)
+                    {
+                        return;
+                    }
+                }
+            }
+
+            body.Write("]"u8);
+            await body.FlushAsync(httpContext.RequestAborted).ConfigureAwait(false);
         }
 
-        return JsonBytesResult.Array(offers);
+        /// <summary>
+        /// The length of the last snapshot's offering read. Weakly: a snapshot replaced by a write (after a discovery,
+        /// thousands of rows) must not be kept for this.
+        /// </summary>
+        private sealed record LengthOf(WeakReference<ReleaseSnapshot> Snapshot, long Length);
     }
 }
