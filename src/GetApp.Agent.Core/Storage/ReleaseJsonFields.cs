@@ -59,7 +59,7 @@ internal static class ReleaseJsonFields
                 var field = -1;
                 for (var i = 0; i < names.Length && field < 0; i++)
                 {
-                    if (reader.ValueTextEquals(names[i]))
+                    if (name.Length == names[i].Length && name.SequenceEqual(names[i]))
                     {
                         field = i;
                     }
@@ -163,6 +163,13 @@ internal static class ReleaseJsonFields
     {
         var reader = Token(json, field);
         var date = orElse;
+        if (reader.TokenType == JsonTokenType.String && IsWireDate(reader.ValueSpan))
+        {
+            // Already what the converter writes (UTC, milliseconds, Z) and a real date: parsing and formatting it gives it back.
+            writer.WriteStringValue(reader.ValueSpan);
+            return;
+        }
+
         if (reader.TokenType == JsonTokenType.String)
         {
             var length = reader.ValueSpan.Length;
@@ -189,6 +196,32 @@ internal static class ReleaseJsonFields
         }
 
         writer.WriteStringValue(formatted[..written]);
+    }
+
+    /// <summary>
+    /// True for <c>yyyy-MM-ddTHH:mm:ss.fffZ</c> (<see cref="UtcDateTimeOffsetConverter.Format"/>) naming a date that exists
+    /// (no leap second, no 24:00): how GetApp's services write every date, and parsing it is most of a status's cost.
+    /// </summary>
+    private static bool IsWireDate(ReadOnlySpan<byte> text)
+    {
+        if (text.Length != 24 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' || text[16] != ':' || text[19] != '.' || text[23] != 'Z')
+        {
+            return false;
+        }
+
+        foreach (var at in (ReadOnlySpan<int>)[0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22])
+        {
+            if (!char.IsAsciiDigit((char)text[at]))
+            {
+                return false;
+            }
+        }
+
+        static int Two(ReadOnlySpan<byte> t, int at) => ((t[at] - '0') * 10) + (t[at + 1] - '0');
+        var year = (Two(text, 0) * 100) + Two(text, 2);
+        var month = Two(text, 5);
+        return year >= 1 && month is >= 1 and <= 12 && Two(text, 8) is var day && day >= 1 && day <= DateTime.DaysInMonth(year, month)
+            && Two(text, 11) < 24 && Two(text, 14) < 60 && Two(text, 17) < 60;
     }
 
     // ReleaseStatusMapper.Number: a number, or a string holding one.
