@@ -52,6 +52,16 @@ internal sealed class BulkLoad : IDisposable
         if (_started && GCSettings.LatencyMode == GCLatencyMode.NoGCRegion)
         {
             GC.EndNoGCRegion();
+
+            // Ending the region leaves the young generation's budget at what the region had left (MiBs): whatever runs
+            // next (the start's discovery, reading a catalog as large) would pile its garbage on top of the rows read
+            // until that is spent. A young collection now sets the budget back; not compacting, it promotes the rows
+            // where they lie instead of copying them.
+            GC.Collect(0, GCCollectionMode.Forced, blocking: true, compacting: false);
+
+            // And once more, to the old generation: there, the next young collections (the discovery's) leave the rows be
+            // instead of compacting MiBs of them while the start's code pages are still resident.
+            GC.Collect(1, GCCollectionMode.Forced, blocking: true, compacting: false);
         }
     }
 }

@@ -14,6 +14,7 @@ public sealed class ReleaseRow
     private readonly byte[]? _hierarchyJson;
     private readonly ArtsFolder _artsDirPath;
     private ReleaseView? _view;
+    private int _statusLength;
 
     /// <summary>A row as the table holds it (text as SQLite gives it back, edges in catalog id order): nothing to convert.</summary>
     internal ReleaseRow(string catalogId, byte[] releaseJson, byte[] artifactsJson, byte[]? hierarchyJson, ReleasePosition position,
@@ -96,6 +97,23 @@ public sealed class ReleaseRow
     /// <see cref="ReleaseStatusMapper.ToStatusDto"/> gives; <paramref name="live"/> progress shows while something runs.
     /// </summary>
     public ReadOnlyMemory<byte> StatusJson(LiveProgress? live) => View.Status(Position, live);
+
+    /// <summary>
+    /// The status as rendered for <see cref="StatusJson"/>, when someone asked for it (the single status keeps it); null
+    /// otherwise: the list writes the others with <see cref="ReleaseStatusWriter"/> and keeps no copy.
+    /// </summary>
+    public ReadOnlyMemory<byte>? RenderedStatus(LiveProgress? live) =>
+        _view is { } view ? view.Status(Position, live) : (ReadOnlyMemory<byte>?)null; // not `null`: that is an empty array
+
+    /// <summary>
+    /// The status's length without live progress, once <see cref="ReleaseStatusWriter.Length"/> measured it (0 before):
+    /// the list's Content-Length comes before its body, and a row never changes, so it is measured once, not per list.
+    /// </summary>
+    internal int StatusLength
+    {
+        get => Volatile.Read(ref _statusLength);
+        set => Volatile.Write(ref _statusLength, value);
+    }
 
     /// <summary>
     /// The release's item of <c>GET /api/v2/device/offering</c> (for an offered or pushed release), written anew: the

@@ -17,14 +17,12 @@ internal sealed class ReleaseView
     private static readonly byte[] ReleaseProperty = ",\"release\":"u8.ToArray();
 
     private readonly byte[]? _status;
-    private readonly byte[]? _offering;
     private readonly int _etaValueAt;
     private readonly int _releaseAt;
 
-    private ReleaseView(byte[]? status, byte[]? offering)
+    private ReleaseView(byte[]? status)
     {
         _status = status;
-        _offering = offering;
         if (status is not null)
         {
             // Properties come in the DTO's order and none before "release" is an object, so the first matches are the
@@ -38,14 +36,11 @@ internal sealed class ReleaseView
         }
     }
 
-    public ReadOnlyMemory<byte> Offering => _offering ?? throw new InvalidOperationException("a release on the device is not an offer");
-
     public static ReleaseView Render(ReleaseRecord record)
     {
+        // An offer's item of the offering is written when read (OfferingItems), never kept here.
         var onDevice = record.State is not (ReleaseState.Offering or ReleaseState.Push);
-        return onDevice
-            ? new ReleaseView(JsonSerializer.SerializeToUtf8Bytes(ReleaseStatusMapper.ToStatusDto(record, null), AgentJson.Context.DeviceReleaseStatusDto), null)
-            : new ReleaseView(null, JsonSerializer.SerializeToUtf8Bytes(ReleaseStatusMapper.ToOfferingDto(record), AgentJson.Context.OfferingItemDto));
+        return new ReleaseView(onDevice ? JsonSerializer.SerializeToUtf8Bytes(ReleaseStatusMapper.ToStatusDto(record, null), AgentJson.Context.DeviceReleaseStatusDto) : null);
     }
 
     public ReadOnlyMemory<byte> Status(ReleasePosition position, LiveProgress? live)

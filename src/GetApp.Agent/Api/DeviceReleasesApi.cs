@@ -6,7 +6,8 @@ namespace GetApp.Agent.Api;
 /// <summary>
 /// The release status API: <c>GET /api/v2/device/releases/{catalog_id}</c> (the seed page) and the list of every
 /// release in delivery or later. Offers (<c>offering</c>/<c>push</c>) are not releases of the device yet: 404 here.
-/// Both answer from the read model (the JSON of each release rendered once per committed change), never the database.
+/// Both answer from the read model, never the database: the single status from the JSON of the release rendered once
+/// per committed change, the list written from the rows as it goes (<see cref="ReleaseListResult"/>).
 /// </summary>
 internal static class DeviceReleasesApi
 {
@@ -45,16 +46,6 @@ internal static class DeviceReleasesApi
 
     internal static async Task<IResult> ListReleasesAsync(ReleaseService releases, CancellationToken cancellationToken)
     {
-        var snapshot = await releases.SnapshotAsync(cancellationToken).ConfigureAwait(false);
-        var items = new List<ReadOnlyMemory<byte>>(snapshot.Count);
-        foreach (var release in snapshot)
-        {
-            if (release.IsOnDevice)
-            {
-                items.Add(release.StatusJson(releases.Progress.Get(release.CatalogId)));
-            }
-        }
-
-        return JsonBytesResult.Array(items);
+        return new ReleaseListResult(await releases.SnapshotAsync(cancellationToken).ConfigureAwait(false), releases.Progress);
     }
 }
