@@ -5,14 +5,12 @@ namespace GetApp.Agent.Api;
 /// <summary>
 /// Answers with JSON the read model already holds: one document, or a JSON array of documents written one after
 /// the other (the bytes <c>JsonSerializer</c> writes for the list, without building it). The length is known up front,
-/// so the answer carries a <c>Content-Length</c>; the body goes out in chunks of about <see cref="FlushBytes"/>, so
+/// so the answer carries a <c>Content-Length</c>; the body goes out in chunks of about <see cref="JsonArrayBody.FlushBytes"/>, so
 /// writing a long list holds no more than that beyond what the read model holds anyway.
 /// </summary>
 internal sealed class JsonBytesResult : IResult
 {
     public const string ContentType = "application/json; charset=utf-8";
-    private const int FlushBytes = 64 * 1024;
-
     private readonly ReadOnlyMemory<byte> _one;
     private readonly List<ReadOnlyMemory<byte>>? _items;
 
@@ -46,31 +44,17 @@ internal sealed class JsonBytesResult : IResult
         }
 
         response.ContentLength = length;
-        var body = response.BodyWriter;
-        var unflushed = 1;
-        body.Write("["u8);
-        for (var i = 0; i < _items.Count; i++)
+        var array = new JsonArrayBody(response.BodyWriter);
+        array.Start();
+        foreach (var item in _items)
         {
-            if (i > 0)
+            if (array.Add(item.Span) && !await array.FlushAsync(httpContext.RequestAborted).ConfigureAwait(false))
             {
-                body.Write(","u8);
-                unflushed++;
-            }
-
-            body.Write(_items[i].Span);
-            unflushed += _items[i].Length;
-            if (unflushed >= FlushBytes)
-            {
-                unflushed = 0;
-                var flushed = await body.FlushAsync(httpContext.RequestAborted).ConfigureAwait(false);
-                if (flushed.IsCanceled || flushed.IsCompleted)
-                {
-                    return;
-                }
+                return;
             }
         }
 
-        body.Write("]"u8);
-        await body.FlushAsync(httpContext.RequestAborted).ConfigureAwait(false);
+        array.End();
+        await array.FlushAsync(httpContext.RequestAborted).ConfigureAwait(false);
     }
 }

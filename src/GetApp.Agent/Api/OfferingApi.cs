@@ -28,9 +28,7 @@ internal static class OfferingApi
     /// </summary>
     private sealed class OfferingResult(ReleaseSnapshot snapshot, List<ReleaseRow> offers) : IResult
     {
-        private const int FlushBytes = 64 * 1024;
-
-        private static LengthOf? s_last;
+            private static LengthOf? s_last;
 
         public async Task ExecuteAsync(HttpContext httpContext)
         {
@@ -44,33 +42,18 @@ internal static class OfferingApi
             }
 
             response.ContentLength = last.Length;
-            var body = response.BodyWriter;
-            var unflushed = 1;
-            body.Write("["u8);
-            for (var i = 0; i < offers.Count; i++)
+            var array = new JsonArrayBody(response.BodyWriter);
+            array.Start();
+            foreach (var offer in offers)
             {
-                if (i > 0)
+                if (array.Add(items.Render(offer)) && !await array.FlushAsync(httpContext.RequestAborted).ConfigureAwait(false))
                 {
-                    body.Write(","u8);
-                    unflushed++;
-                }
-
-                var item = items.Render(offers[i]);
-                body.Write(item);
-                unflushed += item.Length;
-                if (unflushed >= FlushBytes)
-                {
-                    unflushed = 0;
-                    var flushed = await body.FlushAsync(httpContext.RequestAborted).ConfigureAwait(false);
-                    if (flushed.IsCanceled || flushed.IsCompleted)
-                    {
-                        return;
-                    }
+                    return;
                 }
             }
 
-            body.Write("]"u8);
-            await body.FlushAsync(httpContext.RequestAborted).ConfigureAwait(false);
+            array.End();
+            await array.FlushAsync(httpContext.RequestAborted).ConfigureAwait(false);
         }
 
         /// <summary>
