@@ -382,11 +382,7 @@ public sealed partial class DeployEngine(
             }
 
             var record = await records.FindAsync(release.CatalogId, cancellationToken).ConfigureAwait(false);
-            var leftovers = record?.RunId is { } runId ? ProcessGroup.FindByEnvironment(InstallerRunner.RunVariable, runId) : [];
-            foreach (var leftover in leftovers)
-            {
-                ProcessGroup.KillProcess(leftover);
-            }
+            var leftovers = record?.RunId is { } runId ? ProcessGroup.KillAllByEnvironment(InstallerRunner.RunVariable, runId) : [];
 
             var pid = record?.InstallerPid ?? (leftovers.Count > 0 ? leftovers.Min() : null);
             await outcomes.FailAsync(release.CatalogId, InterruptedMessage(pid, started: record?.RunId is not null, killed: leftovers.Count > 0)).ConfigureAwait(false);

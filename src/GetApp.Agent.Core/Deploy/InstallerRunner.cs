@@ -227,10 +227,7 @@ public sealed partial class InstallerRunner(TimeProvider timeProvider, ILogger<I
     {
         if (launch.Environment.TryGetValue(RunVariable, out var run))
         {
-            foreach (var pid in ProcessGroup.FindByEnvironment(RunVariable, run))
-            {
-                ProcessGroup.KillProcess(pid);
-            }
+            ProcessGroup.KillAllByEnvironment(RunVariable, run);
         }
     }
 

@@ -11,6 +11,8 @@ namespace GetApp.Agent.Core.Deploy;
 internal static partial class ProcessGroup
 {
     private const int SigKill = 9;
+    private const int MaxSweeps = 50;
+    private static readonly TimeSpan SweepPause = TimeSpan.FromMilliseconds(2);
 
     /// <summary><c>/usr/bin/setsid</c> when present (util-linux; it execs without forking, so the pid is the group id).</summary>
     public static string? SetsidPath { get; } = new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists);
@@ -20,6 +22,38 @@ internal static partial class ProcessGroup
 
     /// <summary>Sends SIGKILL to one process (a leftover found by <see cref="FindByEnvironment"/>).</summary>
     public static bool KillProcess(int pid) => pid > 1 && OperatingSystem.IsLinux() && kill(pid, SigKill) == 0;
+
+    /// <summary>
+    /// Kills every process whose environment holds <c>name=value</c>, sweeping again until a sweep finds none: a leftover
+    /// that forks while the first sweep reads /proc (an installer's loop starting its next command) would otherwise leave
+    /// a child behind, born after the sweep passed its pid and before its parent was killed. Returns the pids killed.
+    /// </summary>
+    public static IReadOnlyList<int> KillAllByEnvironment(string name, string value)
+    {
+        var killed = new List<int>();
+        for (var sweep = 0; sweep < MaxSweeps; sweep++)
+        {
+            var found = FindByEnvironment(name, value);
+            if (found.Count == 0)
+            {
+                break;
+            }
+
+            foreach (var pid in found)
+            {
+                KillProcess(pid);
+                if (!killed.Contains(pid))
+                {
+                    killed.Add(pid);
+                }
+            }
+
+            // A process killed a moment ago may still be exiting (its environ still readable): let it go before looking again.
+            Thread.Sleep(SweepPause);
+        }
+
+        return killed;
+    }
 
     /// <summary>
     /// The processes whose environment holds <c>name=value</c>. An install's run marker is inherited by everything the

@@ -138,11 +138,7 @@ public sealed partial class ReleaseUninstaller(
                 continue;
             }
 
-            var leftovers = ProcessGroup.FindByEnvironment(InstallerRunner.RunVariable, runId);
-            foreach (var leftover in leftovers)
-            {
-                ProcessGroup.KillProcess(leftover);
-            }
+            var leftovers = ProcessGroup.KillAllByEnvironment(InstallerRunner.RunVariable, runId);
 
             // Uninstalled already (an older agent forgot the run in a transaction after the move's): nothing to explain.
             var message = release.State == ReleaseState.Installed ? InterruptedMessage(record.UninstallerPid, leftovers.Count > 0) : null;

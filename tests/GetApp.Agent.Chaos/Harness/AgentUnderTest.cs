@@ -8,7 +8,7 @@ namespace GetApp.Agent.Chaos.Harness;
 /// <summary>
 /// The published agent executable as a black box: started with <c>run</c> on a free loopback port, its output appended
 /// to a log file outside the data dir, killed with SIGKILL (no shutdown code runs, as on a power cut) and started again
-/// on the same data dir. Optionally under <c>strace</c> with a delay injected into every rename, which widens the
+/// on the same data dir. Optionally with a delay before every rename (<see cref="Harness.RenameDelay"/>), which widens the
 /// window between "the files are being moved into artsDirPath" and "the database says so" without touching the agent.
 /// </summary>
 public sealed partial class AgentUnderTest : IAsyncDisposable
@@ -53,7 +53,7 @@ public sealed partial class AgentUnderTest : IAsyncDisposable
         return agent;
     }
 
-    /// <summary>SIGKILL, then waits for the process (and strace, when used) to be gone.</summary>
+    /// <summary>SIGKILL, then waits for the process to be gone.</summary>
     public async Task KillAsync()
     {
         if (_process is not { } process)
@@ -94,7 +94,7 @@ public sealed partial class AgentUnderTest : IAsyncDisposable
         if (await ExitedAsync(process, timeout))
         {
             await WaitGoneAsync(_agentPid);
-            var code = _launch.StraceRenameDelay is null ? process.ExitCode : (int?)null;
+            var code = process.ExitCode;
             process.Dispose();
             _process = null;
             return code;
@@ -154,29 +154,13 @@ public sealed partial class AgentUnderTest : IAsyncDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        var agentArguments = (string[])["run", "--urls", "http://127.0.0.1:0", "--data-dir", _launch.DataDir, .. _launch.Arguments];
-        if (_launch.StraceRenameDelay is { } delay)
+        info.FileName = _launch.Binary;
+        foreach (var a in (string[])["run", "--urls", "http://127.0.0.1:0", "--data-dir", _launch.DataDir, .. _launch.Arguments])
         {
-            // Only the rename calls stop in strace (seccomp filter); each waits `delay` before it runs.
-            var micros = ((long)delay.TotalMicroseconds).ToString(CultureInfo.InvariantCulture);
-            info.FileName = "strace";
-            foreach (var a in (string[])["-f", "-qq", "--seccomp-bpf", "-o", "/dev/null",
-                "-e", "trace=rename,renameat,renameat2", "-e", $"inject=rename,renameat,renameat2:delay_enter={micros}",
-                "--", _launch.Binary, .. agentArguments])
-            {
-                info.ArgumentList.Add(a);
-            }
-        }
-        else
-        {
-            info.FileName = _launch.Binary;
-            foreach (var a in agentArguments)
-            {
-                info.ArgumentList.Add(a);
-            }
+            info.ArgumentList.Add(a);
         }
 
-        foreach (var (key, value) in _launch.Environment)
+        foreach (var (key, value) in _launch.Environment.Concat(_launch.RenameDelay?.Environment() ?? []))
         {
             info.Environment[key] = value;
         }
@@ -222,13 +206,7 @@ public sealed partial class AgentUnderTest : IAsyncDisposable
         _agentPid = process.Id;
 
         var exited = process.WaitForExitAsync();
-        if (_launch.StraceRenameDelay is not null)
-        {
-            _agentPid = FindChild(process.Id, _launch.Binary) ?? throw new AgentStartException("strace did not start the agent", "");
-            ChildProcesses.Track(_agentPid);
-        }
-
-        WriteLog($"==== chaos: agent pid {_agentPid}{(_agentPid != process.Id ? $" (under strace pid {process.Id})" : "")} ====");
+        WriteLog($"==== chaos: agent pid {_agentPid} ====");
         if (killAfter is { } after)
         {
             await Task.WhenAny(exited, Task.Delay(after));
@@ -250,7 +228,7 @@ public sealed partial class AgentUnderTest : IAsyncDisposable
             if (!process.HasExited)
             {
                 // A start that hangs leaves nothing once killed: what each thread waits on goes to the log and the violation.
-                var stuck = StuckProcess.Describe(_agentPid, _agentPid != process.Id ? process : null);
+                var stuck = StuckProcess.Describe(_agentPid);
                 WriteLog($"==== chaos: the agent did not listen; its threads ====\n{stuck}");
                 text += $"\n--- the agent's threads ---\n{stuck}";
                 Signal(_agentPid, "KILL");
@@ -273,40 +251,6 @@ public sealed partial class AgentUnderTest : IAsyncDisposable
     }
 
     private static Uri AgentAddress(Uri listening) => new(listening.ToString().TrimEnd('/') + "/");
-
-    private static int? FindChild(int parent, string binary)
-    {
-        // strace forks the agent (after test forks of its own): the child that runs the agent's executable.
-        var wanted = Path.GetFullPath(binary);
-        for (var attempt = 0; attempt < 500; attempt++)
-        {
-            try
-            {
-                foreach (var task in Directory.EnumerateDirectories($"/proc/{parent}/task"))
-                {
-                    foreach (var child in File.ReadAllText(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries))
-                    {
-                        var exe = new FileInfo($"/proc/{child}/exe").LinkTarget;
-                        if (exe == wanted)
-                        {
-                            return int.Parse(child, CultureInfo.InvariantCulture);
-                        }
-                    }
-                }
-            }
-            catch (IOException)
-            {
-                // The parent or a child is gone (a test fork of strace): look again.
-            }
-            catch (UnauthorizedAccessException)
-            {
-            }
-
-            Thread.Sleep(10);
-        }
-
-        return null;
-    }
 
     private static async Task WaitGoneAsync(int pid)
     {
@@ -386,8 +330,8 @@ public sealed record AgentLaunch(string Binary, string DataDir, IReadOnlyList<st
     /// <summary>Headers every request of the harness sends (<c>Device-Auth</c> when bound beyond loopback).</summary>
     public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
 
-    /// <summary>When set, the agent runs under strace and every rename waits this long (widens the validation window).</summary>
-    public TimeSpan? StraceRenameDelay { get; init; }
+    /// <summary>When set, every rename of the agent waits this long first (widens the validation window).</summary>
+    public RenameDelay? RenameDelay { get; init; }
 }
 
 public sealed class AgentStartException(string message, string output) : Exception($"{message}\n--- last output ---\n{output}");

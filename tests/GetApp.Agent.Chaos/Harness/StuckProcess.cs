@@ -6,27 +6,12 @@ namespace GetApp.Agent.Chaos.Harness;
 /// <summary>
 /// What a process that should have listened is doing, read before it is killed: a start that hangs is rare and leaves
 /// nothing behind once killed, so the evidence is taken while it is still there. Each thread's state, kernel wait and
-/// system call come from /proc; when no tracer holds the process (strace does in the kill scenario) and gdb is
-/// installed, every thread's native stack too (the AOT executable's symbols are in its .dbg file next to it).
+/// system call come from /proc; when gdb is installed and nothing else traces the process, every thread's native stack
+/// too (the AOT executable's symbols are in its .dbg file next to it).
 /// </summary>
 internal static class StuckProcess
 {
-    /// <param name="tracer">The strace process the agent runs under, if any: it is detached (stopped) first, so that gdb
-    /// can attach; whether the agent then goes on is itself a clue.</param>
-    public static string Describe(int pid, Process? tracer = null)
-    {
-        var before = tracer is null ? "" : Describe(pid) + DetachTracer(tracer);
-        return before + DescribeNow(pid);
-    }
-
-    private static string DetachTracer(Process tracer)
-    {
-        // strace detaches from every process it traces when it is asked to stop; the agent is not killed with it.
-        AgentUnderTest.Signal(tracer.Id, "TERM");
-        return tracer.WaitForExit(TimeSpan.FromSeconds(10))
-            ? "strace detached; after that:\n"
-            : "strace did not stop within 10 s; after that:\n";
-    }
+    public static string Describe(int pid) => DescribeNow(pid);
 
     private static string DescribeNow(int pid)
     {

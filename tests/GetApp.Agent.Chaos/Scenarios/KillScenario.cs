@@ -16,7 +16,7 @@ public sealed class KillScenario : IScenario
 {
     private const long SmallFileSize = 48 * 1024;
     private const int SmallFiles = 8;
-    private static readonly TimeSpan RenameDelay = TimeSpan.FromMilliseconds(150);
+    private static readonly TimeSpan RenameDelayTime = TimeSpan.FromMilliseconds(150);
     private static readonly TimeSpan PhaseBound = TimeSpan.FromSeconds(180);
 
     public string Name => "kill";
@@ -55,14 +55,15 @@ public sealed class KillScenario : IScenario
         }
 
         catalog.Write();
-        var strace = Tools.Has("strace");
-        if (!strace)
+        // Every rename waits a little (a preloaded library), so a kill can land while files are moved into artsDirPath.
+        var renameDelay = RenameDelay.Build(ctx.PathOf("rename-delay"), RenameDelayTime, out var why);
+        if (renameDelay is null)
         {
-            ctx.Figures.Note(Name, "strace is not installed: validation kills rely on catching the short validation window by polling (install strace to widen it)");
+            ctx.Figures.Note(Name, $"validation kills rely on catching the short validation window by polling: {why}");
         }
 
         var launch = ctx.Launch("agent", ["--catalog", catalog.Dir], new Dictionary<string, string> { ["GETAPP_CHAOS_MARKS"] = marks })
-            with { StraceRenameDelay = strace ? RenameDelay : null };
+            with { RenameDelay = renameDelay };
         var invariants = new Invariants(Name, ctx.Figures, catalog.Releases, marks);
         await using var agent = await ctx.StartAgentAsync(launch);
         await Configure(ctx, agent);
@@ -89,7 +90,7 @@ public sealed class KillScenario : IScenario
         }
 
         var code = await agent.StopAsync(TimeSpan.FromSeconds(30));
-        if (!strace && code is not 0)
+        if (code is not 0)
         {
             ctx.Figures.Violation(Name, $"the agent did not stop cleanly on SIGTERM (exit code {code?.ToString(CultureInfo.InvariantCulture) ?? "none: killed after 30 s"})");
         }
@@ -134,7 +135,7 @@ public sealed class KillScenario : IScenario
                 await KillAndRestartAsync("download", closure, settle: false, afterKill: () => _downloadKills.Add((payload.Name, DateTime.UtcNow, PartialLength(payload))));
             }
 
-            // validation: once the root is in validation its files are being moved into artsDirPath (slowed by strace).
+            // validation: once the root is in validation its files are being moved into artsDirPath (each rename slowed by the preloaded delay).
             var seen = await WaitUntilAsync(async () => (await ReleaseStates.GetAsync(agent, id))?.DeliveryState is "validation" or "done", PhaseBound, TimeSpan.FromMilliseconds(10));
             var current = await ReleaseStates.GetAsync(agent, id);
             var window = (release.Artifacts.Count * 150 * 0.8);
