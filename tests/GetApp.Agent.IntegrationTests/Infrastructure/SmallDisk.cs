@@ -53,6 +53,73 @@ public sealed class SmallDisk : IDisposable
         }
     }
 
+    /// <summary>
+    /// Keeps the disk full until disposed, as whatever filled it would: every 20 ms the filler takes what came back beyond
+    /// <paramref name="leave"/> bytes (room the agent gave back: its reserve, what a stopped download had reserved, a
+    /// shorter log). Two fills in a row left a window: room given back just after the second stayed free.
+    /// </summary>
+    public IDisposable KeepFull(long leave)
+    {
+        _hog?.Dispose();
+        return _hog = new Hog(this, leave);
+    }
+
+    private Hog? _hog;
+
+    private sealed class Hog : IDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _loop;
+
+        public Hog(SmallDisk disk, long leave)
+        {
+            disk.TakeBeyond(leave);
+            _loop = Task.Run(async () =>
+            {
+                while (!_stop.IsCancellationRequested)
+                {
+                    disk.TakeBeyond(leave);
+                    await Task.Delay(20, CancellationToken.None);
+                }
+            });
+        }
+
+        public void Dispose()
+        {
+            if (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+
+            _stop.Cancel();
+            _loop.GetAwaiter().GetResult();
+        }
+    }
+
+    private void TakeBeyond(long leave)
+    {
+        var extra = Available - leave;
+        if (extra <= 0)
+        {
+            return;
+        }
+
+        using var filler = new FileStream(FillerPath, FileMode.Append, FileAccess.Write, FileShare.None, bufferSize: 0);
+        var chunk = new byte[64 * 1024];
+        while (extra > 0)
+        {
+            try
+            {
+                filler.Write(chunk, 0, (int)Math.Min(chunk.Length, extra));
+                extra -= chunk.Length;
+            }
+            catch (IOException)
+            {
+                return;
+            }
+        }
+    }
+
     public void FreeFiller() => File.Delete(FillerPath);
 
     /// <summary>Gives back <paramref name="bytes"/> of what <see cref="Fill"/> took (the filler shrinks by that much).</summary>
@@ -78,6 +145,7 @@ public sealed class SmallDisk : IDisposable
 
     public void Dispose()
     {
+        _hog?.Dispose();
         for (var attempt = 0; attempt < 20; attempt++)
         {
             if (Run("umount", Path).Code == 0)

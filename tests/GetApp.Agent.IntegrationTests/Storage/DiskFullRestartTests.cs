@@ -25,13 +25,14 @@ public class DiskFullRestartTests
     {
         using var disk = SmallDisk.Mount(48L * 1024 * 1024);
         await using var s = await DeliveryScenario.CreateAsync();
-        var file = await StopOnAFullDiskAsync(s, disk);
+        var (file, full) = await StopOnAFullDiskAsync(s, disk);
         var kept = s.PartialBytes(Id);
 
         await s.RestartAgentAsync();
         await Task.Delay(TimeSpan.FromSeconds(3));
         Assert.Equal("Error", (await s.Agent.WaitForAsync(Id, _ => true)).DeviceReleaseStatus);
         file.Faults.ThrottleBytesPerSecond = null;
+        full.Dispose();
         disk.FreeFiller();
 
         var done = await s.Agent.WaitForAsync(Id, x => x.State == ReleaseState.Downloaded, TimeSpan.FromSeconds(60));
@@ -45,10 +46,11 @@ public class DiskFullRestartTests
     {
         using var disk = SmallDisk.Mount(48L * 1024 * 1024);
         await using var s = await DeliveryScenario.CreateAsync();
-        var file = await StopOnAFullDiskAsync(s, disk);
+        var (file, full) = await StopOnAFullDiskAsync(s, disk);
 
         await s.Agent.App.StopAsync();
         file.Faults.ThrottleBytesPerSecond = null;
+        full.Dispose();
         disk.FreeFiller();
         await s.RestartAgentAsync();
 
@@ -62,10 +64,11 @@ public class DiskFullRestartTests
     {
         using var disk = SmallDisk.Mount(48L * 1024 * 1024);
         await using var s = await DeliveryScenario.CreateAsync();
-        var file = await StopOnAFullDiskAsync(s, disk);
+        var (file, full) = await StopOnAFullDiskAsync(s, disk);
 
         await s.ControlOkAsync("cancel", Id);
         file.Faults.ThrottleBytesPerSecond = null;
+        full.Dispose();
         disk.FreeFiller();
         await DeliveryControlTests.WaitUntilAsync(() => !s.Agent.Get<DiskSpace>().IsFull);
         await Task.Delay(TimeSpan.FromSeconds(3));
@@ -81,15 +84,14 @@ public class DiskFullRestartTests
         const long spare = 32L * 1024 * 1024;
         using var disk = SmallDisk.Mount(96L * 1024 * 1024);
         await using var s = await DeliveryScenario.CreateAsync();
-        var file = await StopOnAFullDiskAsync(s, disk, spare);
+        var (file, full) = await StopOnAFullDiskAsync(s, disk, spare);
         var kept = s.PartialBytes(Id);
         var needed = Size - kept + spare;
         var requests = s.Origin.RequestsFor(file.Name).Count;
 
         // 20 MiB come back: the disk is back (the reserve is made again) and the delivery is tried, but the rest of it and
         // the spare (~39.5 MB) do not fit. It does not fail for good: it waits again, now for what it needs, and says how much.
-        // (Whether the reserve was given back before the test filled the disk again or after, 20 MiB is enough for the
-        // disk to be back and too little for the rest: 6 to 14 MB were free, and the reserve made again takes 8 MiB.)
+        full.Dispose();
         disk.FreeFromFiller(20L * 1024 * 1024);
         var waiting = await s.Agent.WaitForAsync(Id, x => x.ErrMsg?.Contains("not enough free space", StringComparison.Ordinal) == true, TimeSpan.FromSeconds(30));
         Assert.Equal("Error", waiting.DeviceReleaseStatus);
@@ -140,8 +142,12 @@ public class DiskFullRestartTests
         await s.Agent.DisposeAsync();
     }
 
-    /// <summary>Starts the delivery, fills the disk after 4 MB, and waits until it ends in Error for the full disk.</summary>
-    private static async Task<OriginFile> StopOnAFullDiskAsync(DeliveryScenario s, SmallDisk disk, long spare = 0)
+    /// <summary>
+    /// Starts the delivery, fills the disk after 4 MB, and waits until it ends in Error for the full disk. The disk is kept
+    /// full (the result; dispose it before freeing space) with half of "full" left free (512 KiB), room for the agent's own
+    /// records but never for the rest of the download nor for the disk to count as back.
+    /// </summary>
+    private static async Task<(OriginFile File, IDisposable Full)> StopOnAFullDiskAsync(DeliveryScenario s, SmallDisk disk, long spare = 0)
     {
         var file = s.Origin.AddFile("app.bin", Size, seed: 7);
         file.Faults.ThrottleBytesPerSecond = 4_000_000;
@@ -155,11 +161,11 @@ public class DiskFullRestartTests
         await DeliveryControlTests.WaitUntilAsync(() => s.PartialBytes(Id) >= 4_000_000);
         disk.Fill();
         await DeliveryControlTests.WaitUntilAsync(() => s.Agent.Get<DiskSpace>().IsFull);
-        // The agent gave its reserve back: fill that room too, so the disk stays full.
-        disk.Fill();
+        // Whatever filled the disk takes the room the agent gives back too (its reserve, the stalled attempt's room).
+        var full = disk.KeepFull(leave: DiskSpace.FullBelowBytes / 2);
         var failed = await s.Agent.WaitForAsync(Id, x => x.DeviceReleaseStatus != "InProgress", TimeSpan.FromSeconds(40));
         Assert.Equal("Error", failed.DeviceReleaseStatus);
         Assert.Contains("starts again by itself", failed.ErrMsg);
-        return file;
+        return (file, full);
     }
 }
