@@ -24,6 +24,9 @@ public sealed class DiscoveryResult
     private readonly IReadOnlyList<OfferedRelease> _offered;
     private byte[] _scratch = [];
 
+    // The writer's bytes handed to the output at the last flush (WriteJsonAsync runs once per answer).
+    private long _flushed;
+
     internal DiscoveryResult(IReadOnlyList<OfferedRelease> offered) => _offered = offered;
 
     /// <summary>How many releases are offered or pushed.</summary>
@@ -36,6 +39,7 @@ public sealed class DiscoveryResult
     public async Task WriteJsonAsync(PipeWriter output, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(output);
+        _flushed = 0;
         await using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Encoder = AgentJson.Context.Options.Encoder, SkipValidation = true });
         writer.WriteStartObject();
         foreach (var (name, push) in new[] { ("offer", false), ("push", true) })
@@ -88,14 +92,21 @@ public sealed class DiscoveryResult
     private static JsonObject FreshRelease(OfferedRelease offer) => (JsonObject)JsonNode.Parse(offer.StoredReleaseJson()!)!;
 
     /// <summary>Hands what is written to the output once there is enough of it; false when the reader went away.</summary>
-    private static async ValueTask<bool> FlushedAsync(Utf8JsonWriter writer, PipeWriter output, CancellationToken cancellationToken)
+    /// <remarks>
+    /// Counted from the writer's total, not its <see cref="Utf8JsonWriter.BytesPending"/> alone: writing into a pipe, the
+    /// writer hands each full segment (4 KiB in Kestrel) to the pipe as it asks for the next, which sets BytesPending
+    /// back to 0. Counting that never reached <see cref="FlushBytes"/>, and the whole answer (11 MB for 10,000 offers)
+    /// was buffered in the pipe before anything went out; Kestrel's memory pool then kept every block of it.
+    /// </remarks>
+    private async ValueTask<bool> FlushedAsync(Utf8JsonWriter writer, PipeWriter output, CancellationToken cancellationToken)
     {
-        if (writer.BytesPending < FlushBytes)
+        if (writer.BytesCommitted + writer.BytesPending - _flushed < FlushBytes)
         {
             return true;
         }
 
         writer.Flush();
+        _flushed = writer.BytesCommitted;
         var flushed = await output.FlushAsync(cancellationToken).ConfigureAwait(false);
         return !flushed.IsCanceled && !flushed.IsCompleted;
     }

@@ -47,6 +47,56 @@ public sealed class DiscoveryResultTests
         Assert.Equal(offered.Count, result.Count);
     }
 
+    [Fact]
+    public async Task WriteJsonAsync_FlushesAsItGoes_NeverHoldingMuchMoreThanAChunkUnsent()
+    {
+        // 3,000 offers make an answer of about 1.5 MB; written into a pipe that is never flushed, all of it would wait in
+        // the pipe's segments (in Kestrel, pooled blocks the pool keeps afterwards).
+        var offered = Enumerable.Range(1, 3000).Select(i => Offer($"{i}.a@1", push: i % 3 == 0, trees: [new JsonObject { ["n"] = i }], notes: new string('x', 200))).ToList();
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 0));
+        var probe = new UnflushedProbe(pipe.Writer);
+
+        await new DiscoveryResult(offered).WriteJsonAsync(probe, CancellationToken.None);
+        await pipe.Writer.CompleteAsync();
+        var written = await ReadAllAsync(pipe.Reader);
+
+        Assert.True(written.Length > 1_000_000, $"the answer is {written.Length} bytes");
+        Assert.True(probe.Flushes > written.Length / (128 * 1024), $"{probe.Flushes} flushes for {written.Length} bytes");
+        Assert.True(probe.MostUnflushed <= 80 * 1024, $"{probe.MostUnflushed} bytes were buffered before a flush");
+    }
+
+    /// <summary>A pipe's writer that notes the most bytes written into it between two flushes.</summary>
+    private sealed class UnflushedProbe(PipeWriter inner) : PipeWriter
+    {
+        private long _unflushed;
+
+        public long MostUnflushed { get; private set; }
+
+        public int Flushes { get; private set; }
+
+        public override void Advance(int bytes)
+        {
+            inner.Advance(bytes);
+            _unflushed += bytes;
+            MostUnflushed = Math.Max(MostUnflushed, _unflushed);
+        }
+
+        public override Memory<byte> GetMemory(int sizeHint = 0) => inner.GetMemory(sizeHint);
+
+        public override Span<byte> GetSpan(int sizeHint = 0) => inner.GetSpan(sizeHint);
+
+        public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
+        {
+            _unflushed = 0;
+            Flushes++;
+            return inner.FlushAsync(cancellationToken);
+        }
+
+        public override void CancelPendingFlush() => inner.CancelPendingFlush();
+
+        public override void Complete(Exception? exception = null) => inner.Complete(exception);
+    }
+
     private static async Task<byte[]> ReadAllAsync(PipeReader reader)
     {
         using var stream = new MemoryStream();
