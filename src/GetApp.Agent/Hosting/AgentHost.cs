@@ -133,10 +133,17 @@ internal static partial class AgentHost
             // Binds first; the agent's own services start only once every address is bound (AfterBindServices, which calls OnBound).
             await BindErrors.TranslateAsync(() => app.StartAsync(cancellationToken), options).ConfigureAwait(false);
         }
-        catch when (loading.IsFaulted)
+        catch
         {
-            // What stopped the start is the load (an unreadable table): say that, not what failed for want of it.
-            await loading.ConfigureAwait(false);
+            // What stopped the start may be the load (an unreadable table): say that, not what failed for want of it. Waited
+            // for, not looked at: a service that needed the rows read them again and failed on the same row, which could
+            // happen before this load had finished failing (its unhandled stack trace reached the console instead).
+            await loading.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (loading.IsFaulted)
+            {
+                await loading.ConfigureAwait(false);
+            }
+
             throw;
         }
 
