@@ -158,13 +158,19 @@ public class DiskFullRestartTests
         await s.StartAgentAsync(new JsonObject { ["deliveryRetryDelaySecs"] = 0, ["downloadRetryCount"] = 5, ["stallTimeoutSecs"] = 5, ["deliveryStorageBufferBytes"] = spare },
             configure: o => o with { DataDir = Path.Combine(disk.Path, "data") });
         await s.ControlOkAsync("start", Id);
-        await DeliveryControlTests.WaitUntilAsync(() => s.PartialBytes(Id) >= 4_000_000);
+        // The origin has sent the 4 MB and goes quiet. Not the partial file's length: the agent may hold the last few KiB it
+        // received until the stall ends the attempt, and the disk must be full well before the retry that follows.
+        await DeliveryControlTests.WaitUntilAsync(() => s.Origin.RequestsFor(file.Name).Sum(r => r.BytesSent) >= 4_000_000);
         disk.Fill();
+        var filledAt = DateTime.UtcNow;
         await DeliveryControlTests.WaitUntilAsync(() => s.Agent.Get<DiskSpace>().IsFull);
+        var fullAt = DateTime.UtcNow;
         // Whatever filled the disk takes the room the agent gives back too (its reserve, the stalled attempt's room).
         var full = disk.KeepFull(leave: DiskSpace.FullBelowBytes / 2);
         var failed = await s.Agent.WaitForAsync(Id, x => x.DeviceReleaseStatus != "InProgress", TimeSpan.FromSeconds(40));
-        Assert.Equal("Error", failed.DeviceReleaseStatus);
+        Assert.True(failed.DeviceReleaseStatus == "Error",
+            $"{failed.DeviceReleaseStatus} ({failed.ErrMsg}); full {s.Agent.Get<DiskSpace>().IsFull}, {disk.Available} bytes free; requests: " +
+            string.Join(", ", s.Origin.RequestsFor(file.Name).Select(r => $"{r.At:HH:mm:ss.fff} {r.Range ?? "all"} {r.Status} sent {r.BytesSent}")) + $"; filled at {filledAt:HH:mm:ss.fff}, full seen at {fullAt:HH:mm:ss.fff}");
         Assert.Contains("starts again by itself", failed.ErrMsg);
         return (file, full);
     }

@@ -39,7 +39,9 @@ public class DiskFullTests
             configure: o => o with { DataDir = Path.Combine(disk.Path, "data") });
 
         await s.ControlOkAsync("start", Id);
-        await DeliveryControlTests.WaitUntilAsync(() => s.PartialBytes(Id) >= 4_000_000);
+        // The origin has sent the 4 MB and goes quiet. Not the partial file's length: the agent may hold the last few KiB it
+        // received until the stall ends the attempt, and the disk must be full well before the retry that follows.
+        await DeliveryControlTests.WaitUntilAsync(() => s.Origin.RequestsFor(file.Name).Sum(r => r.BytesSent) >= 4_000_000);
         disk.Fill();
 
         // The agent sees it (within 2 s) and refuses changes with a 507 that says why; reads still answer.
