@@ -102,7 +102,7 @@ public sealed class ReleaseRow
     /// The status as rendered for <see cref="StatusJson"/>, when someone asked for it (the single status keeps it); null
     /// otherwise: the list writes the others with <see cref="ReleaseStatusWriter"/> and keeps no copy.
     /// </summary>
-    public ReadOnlyMemory<byte>? RenderedStatus(LiveProgress? live) =>
+    internal ReadOnlyMemory<byte>? RenderedStatus(LiveProgress? live) =>
         _view is { } view ? view.Status(Position, live) : (ReadOnlyMemory<byte>?)null; // not `null`: that is an empty array
 
     /// <summary>

@@ -12,7 +12,7 @@ namespace GetApp.Agent.Core.Storage;
 /// serializer writes for <see cref="ReleaseStatusMapper.ToStatusDto"/> (ReleaseStatusWriterTests hold the two side by
 /// side); a release JSON not written the plain way (a field twice, not an object, not UTF-8) goes the DTO's way.
 /// </summary>
-public static class ReleaseStatusWriter
+internal static class ReleaseStatusWriter
 {
     private static readonly Dictionary<ReleaseState, byte[]> States = Enum.GetValues<ReleaseState>().ToDictionary(s => s, s => JsonSerializer.SerializeToUtf8Bytes(s, AgentJson.Context.ReleaseState));
     private static readonly Dictionary<DeliveryState, byte[]> DeliveryStates = Enum.GetValues<DeliveryState>().ToDictionary(s => s, s => JsonSerializer.SerializeToUtf8Bytes(s, AgentJson.Context.DeliveryState));
