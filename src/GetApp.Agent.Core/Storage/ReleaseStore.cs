@@ -53,6 +53,21 @@ public sealed class ReleaseStore(AgentDatabase database, IEnumerable<IReleaseWri
         }
     }
 
+    /// <summary>
+    /// The release as stored, without waiting for the read model: from it once loaded, else read from the database (the
+    /// start, while thousands of rows load). The same reader as the load's, so the same row; null when there is none.
+    /// </summary>
+    public async Task<ReleaseRow?> FindStoredAsync(string catalogId, CancellationToken cancellationToken)
+    {
+        if (_snapshot is { } snapshot)
+        {
+            return snapshot.Find(catalogId);
+        }
+
+        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await ReleaseRows.ReadOneAsync(connection, catalogId, cancellationToken).ConfigureAwait(false);
+    }
+
     public async Task<ReleaseRecord?> FindAsync(string catalogId, CancellationToken cancellationToken) =>
         (await SnapshotAsync(cancellationToken).ConfigureAwait(false)).Find(catalogId)?.ToRecord();
 

@@ -172,6 +172,9 @@ internal sealed partial class AfterBindServices(
 /// <summary>Holds requests until the agent's services have started (milliseconds after the bind).</summary>
 internal sealed class StartGate
 {
+    /// <summary>Endpoint metadata: the endpoint is let through while the gate is shut, and decides itself what may not wait.</summary>
+    public static readonly object NotHeld = new NotHeldMarker();
+
     private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public bool IsOpen => _open.Task.IsCompletedSuccessfully;
@@ -182,4 +185,9 @@ internal sealed class StartGate
     public void Fail() => _open.TrySetCanceled();
 
     public Task WaitAsync(CancellationToken cancellationToken) => _open.Task.WaitAsync(cancellationToken);
+
+    /// <summary>True when the request must wait for the start: every endpoint but those marked <see cref="NotHeld"/>.</summary>
+    public static bool Holds(HttpContext context) => context.GetEndpoint()?.Metadata.GetMetadata<NotHeldMarker>() is null;
+
+    private sealed class NotHeldMarker;
 }

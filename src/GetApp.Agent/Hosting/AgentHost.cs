@@ -68,7 +68,7 @@ internal static partial class AgentHost
         var gate = app.Services.GetRequiredService<StartGate>();
         app.Use(async (context, next) =>
         {
-            if (!gate.IsOpen)
+            if (!gate.IsOpen && StartGate.Holds(context))
             {
                 await gate.WaitAsync(context.RequestAborted).ConfigureAwait(false);
             }
