@@ -47,6 +47,7 @@ internal sealed partial class AfterBindServices(
         }
 
         collection.AddSingleton<StartGate>();
+        collection.AddSingleton(sp => new ReadModelLoad(sp.GetRequiredService<Core.Storage.ReleaseStore>()));
         collection.AddSingleton<IHostedService, AfterBindServices>();
     }
 
@@ -63,7 +64,7 @@ internal sealed partial class AfterBindServices(
             AgentHost.OnBound(services, [.. server.Features.Get<IServerAddressesFeature>()?.Addresses ?? []]);
             // No service starts on a read model that could not be loaded: one that did would be running (and could fail
             // with a stack trace) while the host is torn down for the one-line error the start reports instead.
-            await services.GetRequiredService<Core.Storage.ReleaseStore>().SnapshotAsync(cancellationToken).ConfigureAwait(false);
+            await services.GetRequiredService<ReadModelLoad>().StartAsync(cancellationToken).ConfigureAwait(false);
             foreach (var service in services.GetKeyedServices<IHostedService>(Key))
             {
                 var began = timeProvider.GetTimestamp();
@@ -167,6 +168,29 @@ internal sealed partial class AfterBindServices(
 
     [LoggerMessage(EventId = 1403, Level = LogLevel.Error, Message = "{Service} did not stop cleanly")]
     private partial void LogStopFailed(Exception exception, string service);
+}
+
+/// <summary>
+/// The read model's load at start: begun after the bind by <see cref="AfterBindServices"/>, which starts nothing before it
+/// is over. <see cref="AgentHost.StartAsync"/> says how (<see cref="Starter"/>: timed, its errors made clear); without
+/// that, the store loads itself.
+/// </summary>
+internal sealed class ReadModelLoad(Core.Storage.ReleaseStore store)
+{
+    private readonly Lock _lock = new();
+
+    public Func<Task>? Starter { get; set; }
+
+    /// <summary>The load, once begun.</summary>
+    public Task? Task { get; private set; }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            return Task ??= Starter?.Invoke() ?? store.SnapshotAsync(cancellationToken).AsTask();
+        }
+    }
 }
 
 /// <summary>Holds requests until the agent's services have started (milliseconds after the bind).</summary>

@@ -1,7 +1,9 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using GetApp.Agent.Core.Discovery;
 using GetApp.Agent.Core.Hosting;
+using GetApp.Agent.Core.Storage;
 using GetApp.Agent.Hosting;
 using GetApp.Agent.IntegrationTests.Infrastructure;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -14,7 +16,8 @@ namespace GetApp.Agent.IntegrationTests.Hosting;
 /// <summary>
 /// While the agent is still starting (the read model loading, recovery, the engines starting), the single status of a
 /// release the start cannot change is answered at once, byte for byte what the database holds; every other request,
-/// and the status of a release the start may still move, waits for the start to end, as before.
+/// and the status of a release the start may still move, waits for the start to end, as before. The read model itself
+/// loads only once the API is bound.
 /// </summary>
 public sealed class AnswerWhileStartingTests
 {
@@ -72,6 +75,29 @@ public sealed class AnswerWhileStartingTests
             await starting.ContinueWith(_ => { }, TaskScheduler.Default);
             await app.StopAsync();
         }
+    }
+
+    [Fact]
+    public async Task TheReleasesAreReadOnlyOnceTheApiIsBound_AStartRefusedForItsPortReadsNone()
+    {
+        using var catalog = new TestCatalog();
+        catalog.Add(App).Add(Offered).Write();
+        using var data = new TempDirectory("getapp-data");
+        await using (var first = await TestAgent.StartAsync(catalog.Path, data.Path))
+        {
+            await first.Get<DiscoveryService>().DiscoverAsync(CancellationToken.None);
+        }
+
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var options = new AgentOptions { Urls = [$"http://127.0.0.1:{((IPEndPoint)taken.LocalEndpoint).Port}"], DataDir = data.Path, CatalogDir = catalog.Path };
+        await using var app = AgentHost.Build(options);
+
+        var e = await Assert.ThrowsAsync<AgentConfigurationException>(() => AgentHost.StartAsync(app, CancellationToken.None));
+
+        Assert.Contains("already in use", e.Message);
+        Assert.Empty(app.Services.GetRequiredService<ReleaseStore>().LastKnown);
+        Assert.Equal(2, (await StoredReleases.ReadAsync(data.Path)).All.Count);
     }
 
     /// <summary>One of the agent's services, started after the bind, that holds the start until released.</summary>
