@@ -39,7 +39,7 @@ public sealed class ReleaseStore(AgentDatabase database, IEnumerable<IReleaseWri
     /// </summary>
     public ReleaseSnapshot LastKnown => _snapshot ?? _lastKnown;
 
-    /// <summary>Reads every release into memory; the host calls it before the API listens, so no request waits for it.</summary>
+    /// <summary>Reads every release into memory; the host calls it once the API is bound, and holds requests until it is over (but for <see cref="FindStoredAsync"/>).</summary>
     public async Task<ReleaseSnapshot> LoadAsync(CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -8,7 +8,7 @@ namespace GetApp.Agent.Api;
 /// <summary>
 /// The release status API: <c>GET /api/v2/device/releases/{catalog_id}</c> (the seed page) and the list of every
 /// release in delivery or later. Offers (<c>offering</c>/<c>push</c>) are not releases of the device yet: 404 here.
-/// Both answer from the read model, never the database: the single status from the JSON of the release rendered once
+/// Both answer from the read model, not the database (but while the agent starts, see below): the single status from the JSON of the release rendered once
 /// per committed change, the list written from the rows as it goes (<see cref="ReleaseListResult"/>). The single status
 /// of a release the start leaves as it is answers while the agent is still starting (<see cref="AnswerWhileStarting"/>).
 /// </summary>
