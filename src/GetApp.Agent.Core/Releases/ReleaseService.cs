@@ -26,6 +26,10 @@ public sealed class ReleaseService(ReleaseStore store, ReleaseProgressBoard prog
     /// <inheritdoc cref="ReleaseStore.LastKnown"/>
     public ReleaseSnapshot LastKnown => store.LastKnown;
 
+    /// <inheritdoc cref="ReleaseStore.FindStoredAsync"/>
+    public Task<ReleaseRow?> FindStoredAsync(string catalogId, CancellationToken cancellationToken) =>
+        store.FindStoredAsync(catalogId, cancellationToken);
+
     /// <summary>The release as last committed (from memory; its JSON is parsed only if read).</summary>
     public Task<ReleaseRecord?> FindAsync(string catalogId, CancellationToken cancellationToken) =>
         store.FindAsync(catalogId, cancellationToken);

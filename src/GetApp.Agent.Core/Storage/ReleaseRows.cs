@@ -24,6 +24,30 @@ internal static class ReleaseRows
         return RowReader.ReadAll(connection, $"SELECT {Columns} FROM releases ORDER BY catalog_id;", dependencies, cancellationToken);
     }
 
+    /// <summary>One row, or null: for a read while the read model is still loading (<see cref="ReleaseStore.FindStoredAsync"/>).</summary>
+    public static async Task<ReleaseRow?> ReadOneAsync(SqliteConnection connection, string catalogId, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT depends_on FROM release_dependencies WHERE catalog_id = $id ORDER BY depends_on;";
+        command.Parameters.AddWithValue("$id", catalogId);
+        var dependencies = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (!dependencies.TryGetValue(catalogId, out var list))
+                {
+                    dependencies[catalogId] = list = [];
+                }
+
+                list.Add(reader.GetString(0));
+            }
+        }
+
+        var rows = RowReader.ReadAll(connection, $"SELECT {Columns} FROM releases WHERE catalog_id = ?1;", dependencies, cancellationToken, catalogId);
+        return rows.Count == 0 ? null : rows[0];
+    }
+
     public static Task SaveAsync(SqliteConnection connection, SqliteTransaction transaction, ReleaseRow release, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();

@@ -39,7 +39,7 @@ public sealed class ReleaseStore(AgentDatabase database, IEnumerable<IReleaseWri
     /// </summary>
     public ReleaseSnapshot LastKnown => _snapshot ?? _lastKnown;
 
-    /// <summary>Reads every release into memory; the host calls it before the API listens, so no request waits for it.</summary>
+    /// <summary>Reads every release into memory; the host calls it once the API is bound, and holds requests until it is over (but for <see cref="FindStoredAsync"/>).</summary>
     public async Task<ReleaseSnapshot> LoadAsync(CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -51,6 +51,21 @@ public sealed class ReleaseStore(AgentDatabase database, IEnumerable<IReleaseWri
         {
             _writeLock.Release();
         }
+    }
+
+    /// <summary>
+    /// The release as stored, without waiting for the read model: from it once loaded, else read from the database (the
+    /// start, while thousands of rows load). The same reader as the load's, so the same row; null when there is none.
+    /// </summary>
+    public async Task<ReleaseRow?> FindStoredAsync(string catalogId, CancellationToken cancellationToken)
+    {
+        if (_snapshot is { } snapshot)
+        {
+            return snapshot.Find(catalogId);
+        }
+
+        await using var connection = await database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await ReleaseRows.ReadOneAsync(connection, catalogId, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<ReleaseRecord?> FindAsync(string catalogId, CancellationToken cancellationToken) =>

@@ -19,11 +19,18 @@ internal static class RowReader
     private static readonly (byte[] Name, DeliveryStatus Value)[] DeliveryStatuses = Words(Enum.GetValues<DeliveryStatus>(), s => s.ToString());
     private static readonly (byte[] Name, DeploymentStatus Value)[] DeployStatuses = Words(Enum.GetValues<DeploymentStatus>(), s => s.ToString());
 
-    public static List<ReleaseRow> ReadAll(SqliteConnection connection, string sql, Dictionary<string, List<string>> dependencies, CancellationToken cancellationToken)
+    /// <param name="catalogId">Bound to <c>?1</c> when the SQL has it (one row).</param>
+    public static List<ReleaseRow> ReadAll(SqliteConnection connection, string sql, Dictionary<string, List<string>> dependencies, CancellationToken cancellationToken,
+        string? catalogId = null)
     {
         var db = connection.Handle ?? throw new InvalidOperationException("the connection is not open");
         var rc = raw.sqlite3_prepare_v2(db, sql, out var statement);
         SqliteException.ThrowExceptionForRC(rc, db);
+        if (catalogId is not null && (rc = raw.sqlite3_bind_text(statement, 1, catalogId)) != raw.SQLITE_OK)
+        {
+            statement.Dispose();
+            SqliteException.ThrowExceptionForRC(rc, db);
+        }
         var rows = new List<ReleaseRow>();
         using (statement)
         {

@@ -47,6 +47,7 @@ internal sealed partial class AfterBindServices(
         }
 
         collection.AddSingleton<StartGate>();
+        collection.AddSingleton(sp => new ReadModelLoad(sp.GetRequiredService<Core.Storage.ReleaseStore>()));
         collection.AddSingleton<IHostedService, AfterBindServices>();
     }
 
@@ -63,7 +64,7 @@ internal sealed partial class AfterBindServices(
             AgentHost.OnBound(services, [.. server.Features.Get<IServerAddressesFeature>()?.Addresses ?? []]);
             // No service starts on a read model that could not be loaded: one that did would be running (and could fail
             // with a stack trace) while the host is torn down for the one-line error the start reports instead.
-            await services.GetRequiredService<Core.Storage.ReleaseStore>().SnapshotAsync(cancellationToken).ConfigureAwait(false);
+            await services.GetRequiredService<ReadModelLoad>().StartAsync(cancellationToken).ConfigureAwait(false);
             foreach (var service in services.GetKeyedServices<IHostedService>(Key))
             {
                 var began = timeProvider.GetTimestamp();
@@ -169,9 +170,35 @@ internal sealed partial class AfterBindServices(
     private partial void LogStopFailed(Exception exception, string service);
 }
 
+/// <summary>
+/// The read model's load at start: begun after the bind by <see cref="AfterBindServices"/>, which starts nothing before it
+/// is over. <see cref="AgentHost.StartAsync"/> says how (<see cref="Starter"/>: timed, its errors made clear); without
+/// that, the store loads itself.
+/// </summary>
+internal sealed class ReadModelLoad(Core.Storage.ReleaseStore store)
+{
+    private readonly Lock _lock = new();
+
+    public Func<Task>? Starter { get; set; }
+
+    /// <summary>The load, once begun.</summary>
+    public Task? Task { get; private set; }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            return Task ??= Starter?.Invoke() ?? store.SnapshotAsync(cancellationToken).AsTask();
+        }
+    }
+}
+
 /// <summary>Holds requests until the agent's services have started (milliseconds after the bind).</summary>
 internal sealed class StartGate
 {
+    /// <summary>Endpoint metadata: the endpoint is let through while the gate is shut, and decides itself what may not wait.</summary>
+    public static readonly object NotHeld = new NotHeldMarker();
+
     private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public bool IsOpen => _open.Task.IsCompletedSuccessfully;
@@ -182,4 +209,9 @@ internal sealed class StartGate
     public void Fail() => _open.TrySetCanceled();
 
     public Task WaitAsync(CancellationToken cancellationToken) => _open.Task.WaitAsync(cancellationToken);
+
+    /// <summary>True when the request must wait for the start: every endpoint but those marked <see cref="NotHeld"/>.</summary>
+    public static bool Holds(HttpContext context) => context.GetEndpoint()?.Metadata.GetMetadata<NotHeldMarker>() is null;
+
+    private sealed class NotHeldMarker;
 }
