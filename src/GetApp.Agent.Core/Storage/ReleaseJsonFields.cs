@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Globalization;
-using System.Text;
 using System.Text.Unicode;
 using System.Text.Json;
 using GetApp.Agent.Core.Contracts;
@@ -172,11 +171,10 @@ internal static class ReleaseJsonFields
 
         if (reader.TokenType == JsonTokenType.String)
         {
+            // Unescaped and decoded at once: never more chars than the escaped bytes.
             var length = reader.ValueSpan.Length;
-            var utf8 = length <= 128 ? stackalloc byte[length] : new byte[length];
-            utf8 = utf8[..reader.CopyString(utf8)];
-            var text = utf8.Length <= 128 ? stackalloc char[utf8.Length] : new char[utf8.Length];
-            text = text[..Encoding.UTF8.GetChars(utf8, text)];
+            var text = length <= 128 ? stackalloc char[length] : new char[length];
+            text = text[..reader.CopyString(text)];
             if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
             {
                 date = parsed;
@@ -234,10 +232,8 @@ internal static class ReleaseJsonFields
                 return reader.TryGetDouble(out var number) ? number : null;
             case JsonTokenType.String:
                 var length = reader.ValueSpan.Length;
-                var utf8 = length <= 128 ? stackalloc byte[length] : new byte[length];
-                utf8 = utf8[..reader.CopyString(utf8)];
-                var text = utf8.Length <= 128 ? stackalloc char[utf8.Length] : new char[utf8.Length];
-                text = text[..Encoding.UTF8.GetChars(utf8, text)];
+                var text = length <= 128 ? stackalloc char[length] : new char[length];
+                text = text[..reader.CopyString(text)];
                 return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) ? parsed : null;
             default:
                 return null;

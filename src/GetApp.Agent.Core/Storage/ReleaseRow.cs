@@ -115,16 +115,6 @@ public sealed class ReleaseRow
         set => Volatile.Write(ref _statusLength, value);
     }
 
-    /// <summary>
-    /// The release's item of <c>GET /api/v2/device/offering</c> (for an offered or pushed release), written anew: the
-    /// offering's readers write every item through one <see cref="OfferingItems"/> rather than keep one per row.
-    /// </summary>
-    public byte[] OfferingJson()
-    {
-        using var items = new OfferingItems();
-        return items.Render(this).ToArray();
-    }
-
     /// <summary>True when <paramref name="other"/> stores the same offer: the same upstream JSON, push flag, state and edges.</summary>
     internal bool SameOfferAs(ReleaseRow other) =>
         Position == other.Position && IsPush == other.IsPush && Offered == other.Offered

@@ -6,7 +6,7 @@ namespace GetApp.Agent.Api;
 /// <summary>
 /// A JSON array written item by item into a response's pipe, each item already JSON: the caller flushes when
 /// <see cref="Add"/> says enough is buffered (about <see cref="FlushBytes"/>), so an answer of MiBs is never held whole.
-/// A struct kept in one local: the routes that write thousands of items allocate nothing for it.
+/// A struct kept in one local: the offering route writes thousands of items and allocates nothing for it.
 /// </summary>
 internal struct JsonArrayBody(PipeWriter body)
 {

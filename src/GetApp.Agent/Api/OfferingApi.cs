@@ -1,4 +1,3 @@
-using System.Buffers;
 using GetApp.Agent.Core.Releases;
 using GetApp.Agent.Core.Storage;
 
@@ -28,7 +27,7 @@ internal static class OfferingApi
     /// </summary>
     private sealed class OfferingResult(ReleaseSnapshot snapshot, List<ReleaseRow> offers) : IResult
     {
-            private static LengthOf? s_last;
+        private static LengthOf? s_last;
 
         public async Task ExecuteAsync(HttpContext httpContext)
         {
