@@ -39,8 +39,9 @@ public sealed partial class AutoDeployTrigger : IDisposable
 
     /// <summary>
     /// Deploys what a completed delivery (or install) made ready: the release itself, or a downloaded release depending
-    /// on it that was waiting for it. A release that another one still in delivery, pushed, or waiting to be
-    /// auto-deployed depends on is left to that root, which installs it as one with itself.
+    /// on it that was waiting for it. A release that another one depends on is left to that root when the root will
+    /// install it as one with itself: the root is still in delivery, pushed, waiting to be auto-deployed, being
+    /// installed, or just installed (its dependencies follow it to installed in the moves right after its own).
     /// </summary>
     internal async Task DeployIfWantedAsync(string catalogId, CancellationToken cancellationToken)
     {
@@ -59,7 +60,7 @@ public sealed partial class AutoDeployTrigger : IDisposable
             foreach (var candidate in candidates)
             {
                 var root = all.Values.FirstOrDefault(o => o.CatalogId != candidate.CatalogId
-                    && closures[o.CatalogId].Contains(candidate.CatalogId) && (o.State is ReleaseState.Delivery or ReleaseState.Push || Wants(o)));
+                    && closures[o.CatalogId].Contains(candidate.CatalogId) && OwnsItsDependencies(o));
                 if (root is not null)
                 {
                     LogLeftToRoot(candidate.CatalogId, root.CatalogId);
@@ -106,6 +107,11 @@ public sealed partial class AutoDeployTrigger : IDisposable
             }
         }
     }
+
+    // This runs in the background, so by the time it reads the graph a root delivered after the candidate may already
+    // be installing (or installed), not only downloaded: either way it is the root's install that covers the candidate.
+    private bool OwnsItsDependencies(ReleaseRecord root) =>
+        root.State is ReleaseState.Delivery or ReleaseState.Push or ReleaseState.Installed || DependencyGraph.IsInstalling(root) || Wants(root);
 
     // Only releases offered to this device: one a parent fetched for its children (Offered = false) is never installed here.
     private bool Wants(ReleaseRecord release) =>

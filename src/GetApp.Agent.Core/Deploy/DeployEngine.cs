@@ -363,7 +363,8 @@ public sealed partial class DeployEngine(
     /// <summary>
     /// Re-evaluates releases a stopped agent left in deploy: an install the agent was running cannot be trusted (its
     /// installer died with the agent, or lives on unobserved and is killed now), so it ends in deploy/Error with the
-    /// reason and can be retried. A release waiting for a third-party installer keeps waiting.
+    /// reason and can be retried. A release waiting for a third-party installer keeps waiting. Dependencies an install
+    /// left downloaded under its installed root are recorded installed.
     /// </summary>
     public async Task RecoverAsync(CancellationToken cancellationToken)
     {
@@ -387,6 +388,8 @@ public sealed partial class DeployEngine(
             var pid = record?.InstallerPid ?? (leftovers.Count > 0 ? leftovers.Min() : null);
             await outcomes.FailAsync(release.CatalogId, InterruptedMessage(pid, started: record?.RunId is not null, killed: leftovers.Count > 0)).ConfigureAwait(false);
         }
+
+        await outcomes.CompleteInterruptedAsync(await releases.SnapshotAsync(cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
     }
 
     /// <summary>Stops running installers (their releases end in deploy/Error, retryable) and waits for the engine's work to end.</summary>

@@ -80,6 +80,51 @@ public sealed partial class DeployOutcomes(
         return done;
     }
 
+    /// <summary>
+    /// At start, after a stop between an install's own move to installed and its dependencies' (separate transactions):
+    /// a dependency still downloaded under an installed release was installed as one with it, and is recorded so now.
+    /// Nothing else leaves it downloaded, since a dependency of an installed release can be neither uninstalled nor
+    /// installed again on its own.
+    /// </summary>
+    public async Task CompleteInterruptedAsync(ReleaseSnapshot rows)
+    {
+        foreach (var root in rows.Where(r => r.State == ReleaseState.Installed && r.Dependencies.Count > 0))
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal) { root.CatalogId };
+            var queue = new Queue<string>(root.Dependencies);
+            while (queue.TryDequeue(out var id))
+            {
+                if (!seen.Add(id) || rows.Find(id) is not { } dependency)
+                {
+                    continue;
+                }
+
+                foreach (var next in dependency.Dependencies)
+                {
+                    queue.Enqueue(next);
+                }
+
+                if (dependency.State != ReleaseState.Downloaded)
+                {
+                    continue;
+                }
+
+                var rootId = root.CatalogId;
+                var installed = await records.MoveAsync(id, ReleaseAction.InstallAsDependency, null,
+                    $"installed as a dependency of '{rootId}' (recorded at start: the agent stopped before it could)",
+                    d => d[DetailKeys.InstalledAsDependencyOf] = rootId, CancellationToken.None).ConfigureAwait(false);
+                if (installed.Succeeded)
+                {
+                    LogInstalledAsDependencyAtStart(id, rootId);
+                }
+                else
+                {
+                    LogOutcomeRefused(id, installed.Message);
+                }
+            }
+        }
+    }
+
     /// <summary>The root goes to deploy/Error with <paramref name="errMsg"/>, and so does every dependency not installed yet.</summary>
     public async Task FailAsync(string rootId, string errMsg)
     {
@@ -160,6 +205,9 @@ public sealed partial class DeployOutcomes(
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Install of {CatalogId} failed: {ErrMsg}")]
     private partial void LogFailed(string catalogId, string errMsg);
+
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Warning, Message = "{CatalogId} recorded installed as a dependency of {Root}: the agent had stopped between the two moves")]
+    private partial void LogInstalledAsDependencyAtStart(string catalogId, string root);
 
     [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "Deploy outcome for {CatalogId} not applied: {Reason}")]
     private partial void LogOutcomeRefused(string catalogId, string reason);

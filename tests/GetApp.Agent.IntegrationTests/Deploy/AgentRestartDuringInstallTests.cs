@@ -125,4 +125,34 @@ public class AgentRestartDuringInstallTests
         Assert.Equal(HttpStatusCode.OK, (await StartAsync(restarted, Id)).StatusCode);
         await WaitInstalledAsync(restarted, Id);
     }
+
+    [Fact]
+    public async Task StoppedBetweenRootInstalledAndItsDependency_Restart_DependencyRecordedInstalledWithTheRoot()
+    {
+        using var catalog = new TestCatalog()
+            .Add(Dependency, dependedOnBy: [Id], files: Installer("touch dependency-ran"), executable: "install.sh")
+            .Add(Id, files: Installer("true"), executable: "install.sh")
+            .Write();
+        using var data = new TempDirectory("getapp-data");
+        await using (var first = await TestAgent.StartAsync(catalog.Path, dataDir: data.Path))
+        {
+            await DeliveredReleases.DeliverAsync(first, catalog.Path, Dependency, Id);
+            // What a kill leaves between the root's transaction and its dependency's: the root installed, the dependency not.
+            foreach (var action in new[] { ReleaseAction.StartDeploy, ReleaseAction.ReportInstalling, ReleaseAction.CompleteDeploy })
+            {
+                Assert.True((await first.Releases.MoveAsync(Id, action, null, CancellationToken.None)).Succeeded);
+            }
+        }
+
+        await using var restarted = await TestAgent.StartAsync(catalog.Path, dataDir: data.Path);
+
+        var dependency = await restarted.Releases.FindAsync(Dependency, CancellationToken.None);
+        Assert.Equal(ReleaseState.Installed, dependency!.State);
+        Assert.Contains($"installed as a dependency of '{Id}'", (await GetDeployAsync(restarted, Dependency)).MessageLog);
+        Assert.False(File.Exists(Path.Combine(ArtsDir(restarted, Dependency), "dependency-ran")));
+        // Uninstalling the root takes it along, as for any dependency installed with its root.
+        Assert.Equal(HttpStatusCode.OK, (await UninstallAsync(restarted, Id)).StatusCode);
+        await restarted.WaitForAsync(Id, s => s.State == ReleaseState.Uninstalled);
+        Assert.Equal(ReleaseState.Uninstalled, (await restarted.Releases.FindAsync(Dependency, CancellationToken.None))!.State);
+    }
 }

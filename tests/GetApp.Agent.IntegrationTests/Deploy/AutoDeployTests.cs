@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json.Nodes;
 using GetApp.Agent.Core.Releases;
 using GetApp.Agent.IntegrationTests.Infrastructure;
@@ -64,6 +65,56 @@ public class AutoDeployTests
 
         await WaitInstalledAsync(agent, Root);
         await WaitInstalledAsync(agent, Dependency);
+        Assert.False(File.Exists(Path.Combine(ArtsDir(agent, Dependency), "dependency-ran")));
+    }
+
+    [Fact]
+    public async Task DependencyDecidedWhileItsRootInstalls_LeftToTheRootNotRunAlone()
+    {
+        // The decision for a dependency runs in the background after its delivery completes; on a busy machine the root,
+        // delivered right after it, can already be installing when it looks. Here that order is made certain.
+        using var gate = new TempDirectory("getapp-gate");
+        var go = Path.Combine(gate.Path, "go");
+        using var catalog = new TestCatalog()
+            .Add(Dependency, dependedOnBy: [Root], files: Installer("touch dependency-ran"), executable: "install.sh")
+            .Add(Root, files: Installer($"while [ ! -f '{go}' ]; do sleep 0.05; done\ntouch root-ran"), executable: "install.sh")
+            .Write();
+        await using var agent = await TestAgent.StartAsync(catalog.Path);
+        var trigger = agent.Get<Core.Deploy.AutoDeployTrigger>();
+        trigger.Dispose();
+        await SetConfigAsync(agent, """{"deployAutoOnPull": true}""");
+        await DeliveredReleases.DeliverAsync(agent, catalog.Path, Dependency, Root);
+        Assert.Equal(HttpStatusCode.OK, (await StartAsync(agent, Root)).StatusCode);
+
+        await trigger.DeployIfWantedAsync(Dependency, CancellationToken.None);
+
+        Assert.Equal(ReleaseState.Downloaded, (await agent.Releases.FindAsync(Dependency, CancellationToken.None))!.State);
+        await File.WriteAllTextAsync(go, "");
+        await WaitInstalledAsync(agent, Root);
+        await WaitInstalledAsync(agent, Dependency);
+        Assert.False(File.Exists(Path.Combine(ArtsDir(agent, Dependency), "dependency-ran")));
+        Assert.Contains(Root, (await GetDeployAsync(agent, Dependency)).MessageLog);
+    }
+
+    [Fact]
+    public async Task DependencyDecidedBetweenItsRootsMoveToInstalledAndItsOwn_NotRunAlone()
+    {
+        using var catalog = Catalog(null);
+        await using var agent = await TestAgent.StartAsync(catalog.Path);
+        var trigger = agent.Get<Core.Deploy.AutoDeployTrigger>();
+        trigger.Dispose();
+        await SetConfigAsync(agent, """{"deployAutoOnPull": true}""");
+        await DeliveredReleases.DeliverAsync(agent, catalog.Path, Dependency, Root);
+        // The root's own moves, as its install records them, before the one that installs its dependencies with it.
+        foreach (var action in new[] { ReleaseAction.StartDeploy, ReleaseAction.ReportInstalling, ReleaseAction.CompleteDeploy })
+        {
+            Assert.True((await agent.Releases.MoveAsync(Root, action, null, CancellationToken.None)).Succeeded);
+        }
+
+        await trigger.DeployIfWantedAsync(Dependency, CancellationToken.None);
+        await WhenIdleAsync(agent);
+
+        Assert.Equal(ReleaseState.Downloaded, (await agent.Releases.FindAsync(Dependency, CancellationToken.None))!.State);
         Assert.False(File.Exists(Path.Combine(ArtsDir(agent, Dependency), "dependency-ran")));
     }
 
