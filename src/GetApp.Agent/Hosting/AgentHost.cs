@@ -59,6 +59,7 @@ internal static partial class AgentHost
         var frameworkServices = builder.Services.Count;
         builder.Services.AddAgentCore(options);
         AddClosedLoggers(builder.Services);
+        ClosedOptions.AddAll(builder.Services);
         configureServices?.Invoke(builder.Services);
         AfterBindServices.Defer(builder.Services, frameworkServices);
 
@@ -95,6 +96,9 @@ internal static partial class AgentHost
     {
         ClosedLoggers.Add<AfterBindServices>(services);
         ClosedLoggers.Add<AppErrorMiddleware>(services);
+        // The framework's, where its type can be named (the others are internal).
+        ClosedLoggers.Add<Microsoft.AspNetCore.HostFiltering.HostFilteringMiddleware>(services);
+        ClosedLoggers.Add<Microsoft.Extensions.Hosting.Internal.ApplicationLifetime>(services);
     }
 
     /// <summary>Opens the data dir, migrates the store and starts listening; throws <see cref="StoreException"/> with a clear reason.</summary>
