@@ -276,7 +276,7 @@ public sealed partial class DeliveryEngine(
         }
     }
 
-    private void NoteSpaceWait(string catalogId, long? needed)
+    internal void NoteSpaceWait(string catalogId, long? needed)
     {
         lock (_waitingForSpace)
         {
@@ -349,6 +349,14 @@ public sealed partial class DeliveryEngine(
             {
                 await ForgetSpaceWaitAsync(catalogId).ConfigureAwait(false);
                 var release = await releases.FindAsync(catalogId, _stopping).ConfigureAwait(false);
+                if (release is not null && DeliveryClosure.IsActive(release.Position) && !_roster.Keepers().Contains(catalogId))
+                {
+                    // Its failure could not be recorded (the disk was full to the last byte of the reserve): still in delivery
+                    // in the database, with no run behind it. It goes on from its bytes, as it would after a restart.
+                    Enqueue(catalogId);
+                    return MoveResult.Moved(release);
+                }
+
                 if (release?.Position is not { State: ReleaseState.Delivery, DeliveryStatus: DeliveryStatus.Error })
                 {
                     return MoveResult.NotFound(catalogId);

@@ -65,4 +65,7 @@ public sealed partial class DeliveryRunner
 
     [LoggerMessage(EventId = 2350, Level = LogLevel.Warning, Message = "Delivery of {CatalogId} waits for space: it starts again by itself once {Needed} bytes are free ({Available} now)")]
     private partial void LogWaitingForSpace(string catalogId, long needed, long available);
+
+    [LoggerMessage(EventId = 2351, Level = LogLevel.Error, Message = "Delivery of {CatalogId} stopped for the full disk and not even the reserve was left to record it ({Available} bytes free): it shows in delivery until space is back, then goes on from its bytes")]
+    private partial void LogFailureNotRecorded(string catalogId, long available);
 }

@@ -110,9 +110,18 @@ public sealed partial class DeliveryRunner(
             space.Exhausted();
             run.DiskFull = true;
             await RecordSpaceWaitAsync(run.RootId, null).ConfigureAwait(false);
-            await FailAsync(run.RootId, current,
-                $"the disk is full ({space.Available()} bytes free in {dataDirectory.Root}): {e.Message}; the bytes received so far are kept, and the delivery starts again by itself once space is freed",
-                DeliveryFailureReason.Space).ConfigureAwait(false);
+            var message = $"the disk is full ({space.Available()} bytes free in {dataDirectory.Root}): {e.Message}; the bytes received so far are kept, and the delivery starts again by itself once space is freed";
+            try
+            {
+                await FailAsync(run.RootId, current, message, DeliveryFailureReason.Space).ConfigureAwait(false);
+            }
+            catch (Exception recording) when (DiskSpace.IsDiskFull(recording))
+            {
+                // Not even the reserve was left to record it. The engine keeps the wait (run.DiskFull) and, once space is
+                // back, the delivery goes on from its bytes though it still shows in delivery (DeliveryEngine.RestartAfterSpaceAsync).
+                LogFailureNotRecorded(run.RootId, space.Available());
+                run.Abandoned = message;
+            }
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !token.IsCancellationRequested)
         {
