@@ -16,12 +16,19 @@ internal static class DependencyGraph
         (await releases.ListAsync(cancellationToken).ConfigureAwait(false)).ToDictionary(r => r.CatalogId, StringComparer.Ordinal);
 
     /// <summary>Every release <paramref name="root"/> depends on, directly or not, nearest first (each once).</summary>
-    public static List<string> Closure(ReleaseRecord root, IReadOnlyDictionary<string, ReleaseRecord> all, out string? missing)
+    public static List<string> Closure(ReleaseRecord root, IReadOnlyDictionary<string, ReleaseRecord> all, out string? missing) =>
+        Closure(root.CatalogId, root.Dependencies, id => all.TryGetValue(id, out var dependency) ? dependency.Dependencies : null, out missing);
+
+    /// <summary>
+    /// The same over any view of the releases: <paramref name="dependenciesOf"/> gives what a release depends on, or null
+    /// when it is not on the device (the first such is <paramref name="missing"/>).
+    /// </summary>
+    public static List<string> Closure(string rootId, IEnumerable<string> direct, Func<string, IReadOnlyList<string>?> dependenciesOf, out string? missing)
     {
         missing = null;
-        var seen = new HashSet<string>(StringComparer.Ordinal) { root.CatalogId };
+        var seen = new HashSet<string>(StringComparer.Ordinal) { rootId };
         var order = new List<string>();
-        var queue = new Queue<string>(root.Dependencies);
+        var queue = new Queue<string>(direct);
         while (queue.TryDequeue(out var id))
         {
             if (!seen.Add(id))
@@ -29,16 +36,16 @@ internal static class DependencyGraph
                 continue;
             }
 
-            if (!all.TryGetValue(id, out var dependency))
+            if (dependenciesOf(id) is not { } next)
             {
                 missing ??= id;
                 continue;
             }
 
             order.Add(id);
-            foreach (var next in dependency.Dependencies)
+            foreach (var nextId in next)
             {
-                queue.Enqueue(next);
+                queue.Enqueue(nextId);
             }
         }
 

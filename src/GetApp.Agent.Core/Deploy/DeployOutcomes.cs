@@ -90,26 +90,10 @@ public sealed partial class DeployOutcomes(
     {
         foreach (var root in rows.Where(r => r.State == ReleaseState.Installed && r.Dependencies.Count > 0))
         {
-            var seen = new HashSet<string>(StringComparer.Ordinal) { root.CatalogId };
-            var queue = new Queue<string>(root.Dependencies);
-            while (queue.TryDequeue(out var id))
+            var rootId = root.CatalogId;
+            foreach (var id in DependencyGraph.Closure(rootId, root.Dependencies, other => rows.Find(other)?.Dependencies, out _)
+                .Where(id => rows.Find(id)?.State == ReleaseState.Downloaded))
             {
-                if (!seen.Add(id) || rows.Find(id) is not { } dependency)
-                {
-                    continue;
-                }
-
-                foreach (var next in dependency.Dependencies)
-                {
-                    queue.Enqueue(next);
-                }
-
-                if (dependency.State != ReleaseState.Downloaded)
-                {
-                    continue;
-                }
-
-                var rootId = root.CatalogId;
                 var installed = await records.MoveAsync(id, ReleaseAction.InstallAsDependency, null,
                     $"installed as a dependency of '{rootId}' (recorded at start: the agent stopped before it could)",
                     d => d[DetailKeys.InstalledAsDependencyOf] = rootId, CancellationToken.None).ConfigureAwait(false);

@@ -20,30 +20,14 @@ internal static class ReleaseRows
     /// </summary>
     public static async Task<List<ReleaseRow>> ReadAllAsync(SqliteConnection connection, SqliteTransaction? transaction, CancellationToken cancellationToken)
     {
-        var dependencies = await ReadAllDependenciesAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+        var dependencies = await ReadDependenciesAsync(connection, transaction, null, cancellationToken).ConfigureAwait(false);
         return RowReader.ReadAll(connection, $"SELECT {Columns} FROM releases ORDER BY catalog_id;", dependencies, cancellationToken);
     }
 
     /// <summary>One row, or null: for a read while the read model is still loading (<see cref="ReleaseStore.FindStoredAsync"/>).</summary>
     public static async Task<ReleaseRow?> ReadOneAsync(SqliteConnection connection, string catalogId, CancellationToken cancellationToken)
     {
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT depends_on FROM release_dependencies WHERE catalog_id = $id ORDER BY depends_on;";
-        command.Parameters.AddWithValue("$id", catalogId);
-        var dependencies = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                if (!dependencies.TryGetValue(catalogId, out var list))
-                {
-                    dependencies[catalogId] = list = [];
-                }
-
-                list.Add(reader.GetString(0));
-            }
-        }
-
+        var dependencies = await ReadDependenciesAsync(connection, null, catalogId, cancellationToken).ConfigureAwait(false);
         var rows = RowReader.ReadAll(connection, $"SELECT {Columns} FROM releases WHERE catalog_id = ?1;", dependencies, cancellationToken, catalogId);
         return rows.Count == 0 ? null : rows[0];
     }
@@ -187,11 +171,22 @@ internal static class ReleaseRows
         }
     }
 
-    private static async Task<Dictionary<string, List<string>>> ReadAllDependenciesAsync(SqliteConnection connection, SqliteTransaction? transaction, CancellationToken cancellationToken)
+    /// <summary>What each release depends on: every release's, or <paramref name="catalogId"/>'s alone.</summary>
+    private static async Task<Dictionary<string, List<string>>> ReadDependenciesAsync(SqliteConnection connection, SqliteTransaction? transaction, string? catalogId,
+        CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "SELECT catalog_id, depends_on FROM release_dependencies ORDER BY catalog_id, depends_on;";
+        if (catalogId is null)
+        {
+            command.CommandText = "SELECT catalog_id, depends_on FROM release_dependencies ORDER BY catalog_id, depends_on;";
+        }
+        else
+        {
+            command.CommandText = "SELECT catalog_id, depends_on FROM release_dependencies WHERE catalog_id = $id ORDER BY depends_on;";
+            command.Parameters.AddWithValue("$id", catalogId);
+        }
+
         var map = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
