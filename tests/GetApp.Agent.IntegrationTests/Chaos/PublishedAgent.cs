@@ -73,6 +73,23 @@ internal static class PublishedAgent
         return OwnPublish;
     }
 
+    /// <summary>
+    /// Starts the executable (<see cref="GetAsync"/>) with <c>run</c> on <paramref name="dataDir"/>, an ephemeral loopback
+    /// port and <paramref name="more"/>; also says where the executable's file is (as <c>/proc/PID/maps</c> names it).
+    /// </summary>
+    public static async Task<(AgentProcess Agent, string File)> StartAsync(string dataDir, params string[] more)
+    {
+        var executable = await GetAsync();
+        var info = new ProcessStartInfo(executable);
+        foreach (var argument in (string[])["run", "--urls", "http://127.0.0.1:0", "--data-dir", dataDir, .. more])
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        var agent = await AgentProcess.StartAsync(info, TimeSpan.FromSeconds(60));
+        return (agent, new FileInfo(executable).ResolveLinkTarget(true)?.FullName ?? Path.GetFullPath(executable));
+    }
+
     /// <summary>Present, and at least as new as every source file of the agent (so the suite never checks old code).</summary>
     private static bool Fresh(string executable)
     {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using GetApp.Agent.IntegrationTests.Chaos;
 using GetApp.Agent.IntegrationTests.Infrastructure;
@@ -16,19 +15,12 @@ public sealed class HugePageDataTests
     [TransparentHugePagesFact]
     public async Task PublishedAgent_AsksForHugePagesForTheDataItsStartWrites()
     {
-        var executable = await PublishedAgent.GetAsync();
         using var data = new TempDirectory();
-        var info = new ProcessStartInfo(executable);
-        foreach (var argument in (string[])["run", "--urls", "http://127.0.0.1:0", "--data-dir", data.Path])
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        await using var agent = await AgentProcess.StartAsync(info, TimeSpan.FromSeconds(60));
+        var (started, executable) = await PublishedAgent.StartAsync(data.Path);
+        await using var agent = started;
         (await agent.Client.GetAsync(new Uri("/api/v2/device/releases", UriKind.Relative))).EnsureSuccessStatusCode();
 
-        var path = new FileInfo(executable).ResolveLinkTarget(true)?.FullName ?? Path.GetFullPath(executable);
-        var (size, flags) = ZeroFilledSegmentOf(agent.Pid, path);
+        var (size, flags) = ZeroFilledSegmentOf(agent.Pid, executable);
         Assert.True(size > 4 << 20, $"the executable's zero-filled segment is {size} bytes: the runtime's type data is not in it");
         Assert.Contains("hg", flags);
     }

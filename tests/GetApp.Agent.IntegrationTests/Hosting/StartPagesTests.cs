@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using GetApp.Agent.IntegrationTests.Chaos;
 using GetApp.Agent.IntegrationTests.Infrastructure;
@@ -15,15 +14,9 @@ public sealed class StartPagesTests
     [ChaosSuiteFact]
     public async Task PublishedAgent_AfterStart_HoldsLessThanHalfOfItsExecutable()
     {
-        var executable = await PublishedAgent.GetAsync();
         using var data = new TempDirectory();
-        var info = new ProcessStartInfo(executable);
-        foreach (var argument in (string[])["run", "--urls", "http://127.0.0.1:0", "--data-dir", data.Path, "--log-level", "debug"])
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        await using var agent = await AgentProcess.StartAsync(info, TimeSpan.FromSeconds(60));
+        var (started, executable) = await PublishedAgent.StartAsync(data.Path, "--log-level", "debug");
+        await using var agent = started;
         (await agent.Client.GetAsync(new Uri("/api/v2/device/releases", UriKind.Relative))).EnsureSuccessStatusCode();
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (!agent.Output.Contains("[1303]", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
@@ -33,7 +26,7 @@ public sealed class StartPagesTests
 
         Assert.Contains("[1303]", agent.Output, StringComparison.Ordinal);
         await Task.Delay(500);
-        var (mapped, resident) = ReadOnlyPagesOf(agent.Pid, new FileInfo(executable).ResolveLinkTarget(true)?.FullName ?? Path.GetFullPath(executable));
+        var (mapped, resident) = ReadOnlyPagesOf(agent.Pid, executable);
         Assert.True(mapped > 8 << 20, $"the executable maps {mapped} bytes read-only");
         Assert.True(resident < mapped / 2, $"{resident} of the executable's {mapped} read-only bytes are resident after the start");
 
