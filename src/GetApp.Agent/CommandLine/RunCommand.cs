@@ -69,9 +69,12 @@ internal static class RunCommand
             {
                 await AgentHost.StartAsync(app, cancellationToken).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (app.Lifetime.ApplicationStopping.IsCancellationRequested)
+            catch (OperationCanceledException) when (app.Lifetime.ApplicationStopping.IsCancellationRequested || cancellationToken.IsCancellationRequested)
             {
                 // SIGTERM or Ctrl+C while starting (the host cancels the start): stop what did start, as on any clean stop.
+                // Two handlers see the signal, the host's lifetime and the command line's (which cancels this token, and
+                // with it the read model's load): the load's cancellation can reach here before the host's handler has
+                // marked the stop, and that is the same stop.
                 await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
                 return 0;
             }

@@ -23,6 +23,10 @@ internal sealed partial class AfterBindServices(
 
     private readonly List<IHostedService> _started = [];
     private DateTimeOffset _startedAt;
+
+    // The start's token: a background service's stopping token is linked to it, so a stop asked for while starting (the
+    // command line's SIGTERM handler cancels it, maybe before the host's own handler marks the stop) ends it canceled.
+    private CancellationToken _starting;
     private volatile bool _faulted;
 
     /// <summary>True when a background service failed and stopped the agent (<c>run</c> then exits with 1).</summary>
@@ -59,6 +63,7 @@ internal sealed partial class AfterBindServices(
     public async Task StartedAsync(CancellationToken cancellationToken)
     {
         _startedAt = timeProvider.GetUtcNow();
+        _starting = cancellationToken;
         try
         {
             AgentHost.OnBound(services, [.. server.Features.Get<IServerAddressesFeature>()?.Addresses ?? []]);
@@ -117,8 +122,9 @@ internal sealed partial class AfterBindServices(
         {
             await running.ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested || _starting.IsCancellationRequested)
         {
+            // Stopped, not failed.
         }
         catch (Exception e)
         {
