@@ -129,18 +129,18 @@ internal static class ReleaseJsonFields
     }
 
     // ReleaseStatusMapper.Text: a string's value, else null (or the DTO's default).
-    public static void WriteText(Utf8JsonWriter writer, ReadOnlySpan<byte> name, byte[] json, Range field, byte[]? orElse)
+    public static void WriteText(Utf8JsonWriter writer, byte[] json, Range field, byte[]? orElse)
     {
         var reader = Token(json, field);
         if (reader.TokenType != JsonTokenType.String)
         {
             if (orElse is null)
             {
-                writer.WriteNull(name);
+                writer.WriteNullValue();
             }
             else
             {
-                writer.WriteString(name, orElse);
+                writer.WriteStringValue(orElse);
             }
 
             return;
@@ -148,12 +148,12 @@ internal static class ReleaseJsonFields
 
         if (!reader.ValueIsEscaped)
         {
-            writer.WriteString(name, reader.ValueSpan);
+            writer.WriteStringValue(reader.ValueSpan);
             return;
         }
 
         var buffer = ArrayPool<byte>.Shared.Rent(reader.ValueSpan.Length);
-        writer.WriteString(name, buffer.AsSpan(0, reader.CopyString(buffer)));
+        writer.WriteStringValue(buffer.AsSpan(0, reader.CopyString(buffer)));
         ArrayPool<byte>.Shared.Return(buffer);
     }
 
@@ -256,9 +256,8 @@ internal static class ReleaseJsonFields
     /// An object (or array) field as the DOM writes it (<c>JsonElement.WriteTo</c>): names and strings unescaped and
     /// escaped again by the writer, numbers as they are written; anything else is null.
     /// </summary>
-    public static void WriteTree(Utf8JsonWriter writer, ReadOnlySpan<byte> name, byte[] json, Range field, JsonTokenType kind)
+    public static void WriteTree(Utf8JsonWriter writer, byte[] json, Range field, JsonTokenType kind)
     {
-        writer.WritePropertyName(name);
         var reader = Token(json, field);
         if (reader.TokenType != kind)
         {

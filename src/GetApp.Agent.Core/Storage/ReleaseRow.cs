@@ -15,6 +15,7 @@ public sealed class ReleaseRow
     private readonly ArtsFolder _artsDirPath;
     private ReleaseView? _view;
     private int _statusLength;
+    private int[]? _layout;
 
     /// <summary>A row as the table holds it (text as SQLite gives it back, edges in catalog id order): nothing to convert.</summary>
     internal ReleaseRow(string catalogId, byte[] releaseJson, byte[] artifactsJson, byte[]? hierarchyJson, ReleasePosition position,
@@ -113,6 +114,13 @@ public sealed class ReleaseRow
     {
         get => Volatile.Read(ref _statusLength);
         set => Volatile.Write(ref _statusLength, value);
+    }
+
+    /// <summary>Where the status's fields lie in the release JSON, once <see cref="ReleaseStatusWriter.LayoutOf"/> found it (null before).</summary>
+    internal int[]? Layout
+    {
+        get => Volatile.Read(ref _layout);
+        set => Volatile.Write(ref _layout, value);
     }
 
     /// <summary>True when <paramref name="other"/> stores the same offer: the same upstream JSON, push flag, state and edges.</summary>

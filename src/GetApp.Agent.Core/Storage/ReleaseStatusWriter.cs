@@ -10,7 +10,8 @@ namespace GetApp.Agent.Core.Storage;
 /// release JSON, with no DOM and no DTO: the list renders every release on each request instead of keeping a rendered
 /// copy of each (MiBs with thousands of releases), so rendering one must cost little. Byte for byte what the contract's
 /// serializer writes for <see cref="ReleaseStatusMapper.ToStatusDto"/> (ReleaseStatusWriterTests hold the two side by
-/// side); a release JSON not written the plain way (a field twice, not an object, not UTF-8) goes the DTO's way.
+/// side); a release JSON not written the plain way (a field twice, not an object, not UTF-8) goes the DTO's way. Where
+/// each field lies, and which are copied as stored, is found once per row (<see cref="ReleaseJsonLayout"/>).
 /// </summary>
 internal static class ReleaseStatusWriter
 {
@@ -29,6 +30,15 @@ internal static class ReleaseStatusWriter
         "policies"u8.ToArray(), "projectId"u8.ToArray(), "projectName"u8.ToArray(), "releaseNotes"u8.ToArray(), "releasedAt"u8.ToArray(),
         "size"u8.ToArray(), "status"u8.ToArray(), "type"u8.ToArray(), "updatedAt"u8.ToArray(), "version"u8.ToArray(),
     ];
+
+    // The names as the writer writes them, escaped once (they need none).
+    private static readonly JsonEncodedText[] EncodedNames = [.. Names.Select(name => JsonEncodedText.Encode(name, AgentJson.Context.Options.Encoder))];
+
+    // Each thread's scratch for finding a row's layout (the list's first pass finds 10,000 at once).
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_scratch;
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
 
     internal const int CreatedAt = 0, DisplayName = 1, Label = 2, Latest = 3, Metadata = 4, Policies = 5, ProjectId = 6, ProjectName = 7,
         ReleaseNotes = 8, ReleasedAt = 9, Size = 10, Status = 11, Type = 12, UpdatedAt = 13, Version = 14;
@@ -68,8 +78,8 @@ internal static class ReleaseStatusWriter
     {
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(row);
-        Span<Range> fields = stackalloc Range[Names.Length];
-        if (!ReleaseJsonFields.TryScan(row.ReleaseJson, Names, fields))
+        var layout = LayoutOf(row);
+        if (!layout.IsPlain)
         {
             JsonSerializer.Serialize(writer, ReleaseStatusMapper.ToStatusDto(row.ToRecord(), live), AgentJson.Context.DeviceReleaseStatusDto);
             return;
@@ -108,17 +118,67 @@ internal static class ReleaseStatusWriter
         }
 
         writer.WritePropertyName("release"u8);
-        WriteRelease(writer, row, row.ReleaseJson, fields);
+        WriteRelease(writer, row, row.ReleaseJson, layout);
         writer.WritePropertyName("state"u8);
         writer.WriteRawValue(States[row.State], skipInputValidation: true);
         writer.WriteEndObject();
     }
 
-    private static void WriteRelease(Utf8JsonWriter writer, ReleaseRow row, byte[] json, ReadOnlySpan<Range> fields)
+    /// <summary>
+    /// Where the status's fields lie in <paramref name="row"/>'s release JSON and which are copied as they are: found on
+    /// the row's first status written, by writing each field's value and comparing it with the stored bytes (so a field
+    /// is verbatim exactly when writing it gives those bytes), then kept with the row.
+    /// </summary>
+    internal static ReleaseJsonLayout LayoutOf(ReleaseRow row)
+    {
+        if (row.Layout is { } known)
+        {
+            return new ReleaseJsonLayout(known);
+        }
+
+        var json = row.ReleaseJson;
+        Span<Range> fields = stackalloc Range[Names.Length];
+        var spans = ReleaseJsonLayout.NotPlainLayout;
+        if (ReleaseJsonFields.TryScan(json, Names, fields))
+        {
+            var scratch = t_scratch ??= new ArrayBufferWriter<byte>(256);
+            var writer = t_writer ??= new Utf8JsonWriter(scratch, WriterOptions);
+            var verbatim = 0;
+            for (var field = 0; field < fields.Length; field++)
+            {
+                if (json.AsSpan(fields[field]).IsEmpty)
+                {
+                    continue;
+                }
+
+                scratch.ResetWrittenCount();
+                writer.Reset(scratch);
+                WriteValue(writer, row, json, fields[field], field);
+                writer.Flush();
+                if (scratch.WrittenSpan.SequenceEqual(json.AsSpan(fields[field])))
+                {
+                    verbatim |= 1 << field;
+                }
+            }
+
+            // A long value should not stay in this thread's scratch for good.
+            if (scratch.Capacity > 4096)
+            {
+                t_scratch = null;
+                t_writer = null;
+            }
+
+            spans = ReleaseJsonLayout.Of(fields, verbatim);
+        }
+
+        row.Layout = spans;
+        return new ReleaseJsonLayout(spans);
+    }
+
+    private static void WriteRelease(Utf8JsonWriter writer, ReleaseRow row, byte[] json, ReleaseJsonLayout layout)
     {
         writer.WriteStartObject();
-        writer.WritePropertyName("createdAt"u8);
-        ReleaseJsonFields.WriteDate(writer, json, fields[CreatedAt], row.DiscoveredAt);
+        WriteField(writer, row, json, layout, CreatedAt);
         writer.WriteStartArray("dependencies"u8);
         foreach (var dependency in row.Dependencies)
         {
@@ -126,30 +186,66 @@ internal static class ReleaseStatusWriter
         }
 
         writer.WriteEndArray();
-        ReleaseJsonFields.WriteText(writer, "displayName"u8, json, fields[DisplayName], null);
+        WriteField(writer, row, json, layout, DisplayName);
         writer.WriteString("id"u8, row.CatalogId);
-        ReleaseJsonFields.WriteText(writer, "label"u8, json, fields[Label], null);
-        writer.WritePropertyName("latest"u8);
-        switch (ReleaseJsonFields.Token(json, fields[Latest]).TokenType)
+        // The rest in the order of Names, which is ReleaseDto's.
+        for (var field = Label; field <= Version; field++)
         {
-            case JsonTokenType.True: writer.WriteBooleanValue(true); break;
-            case JsonTokenType.False: writer.WriteBooleanValue(false); break;
-            default: writer.WriteNullValue(); break;
+            WriteField(writer, row, json, layout, field);
         }
 
-        ReleaseJsonFields.WriteTree(writer, "metadata"u8, json, fields[Metadata], JsonTokenType.StartObject);
-        ReleaseJsonFields.WriteTree(writer, "policies"u8, json, fields[Policies], JsonTokenType.StartArray);
-        writer.WriteNumber("projectId"u8, ReleaseJsonFields.Number(json, fields[ProjectId]) is { } id ? (int)id : 0);
-        ReleaseJsonFields.WriteText(writer, "projectName"u8, json, fields[ProjectName], Empty);
-        ReleaseJsonFields.WriteText(writer, "releaseNotes"u8, json, fields[ReleaseNotes], null);
-        writer.WritePropertyName("releasedAt"u8);
-        ReleaseJsonFields.WriteDate(writer, json, fields[ReleasedAt], null);
-        ReleaseJsonFields.WriteNumber(writer, "size"u8, ReleaseJsonFields.Number(json, fields[Size]) is { } size ? (long)size : null);
-        ReleaseJsonFields.WriteText(writer, "status"u8, json, fields[Status], Released);
-        ReleaseJsonFields.WriteText(writer, "type"u8, json, fields[Type], Product);
-        writer.WritePropertyName("updatedAt"u8);
-        ReleaseJsonFields.WriteDate(writer, json, fields[UpdatedAt], row.UpdatedAt);
-        ReleaseJsonFields.WriteText(writer, "version"u8, json, fields[Version], Empty);
         writer.WriteEndObject();
+    }
+
+    private static void WriteField(Utf8JsonWriter writer, ReleaseRow row, byte[] json, ReleaseJsonLayout layout, int field)
+    {
+        writer.WritePropertyName(EncodedNames[field]);
+        if (layout.IsVerbatim(field))
+        {
+            writer.WriteRawValue(json.AsSpan(layout[field]), skipInputValidation: true);
+        }
+        else
+        {
+            WriteValue(writer, row, json, layout[field], field);
+        }
+    }
+
+    // The value ReleaseStatusMapper gives the release field, from its stored bytes (an empty range: absent).
+    private static void WriteValue(Utf8JsonWriter writer, ReleaseRow row, byte[] json, Range value, int field)
+    {
+        switch (field)
+        {
+            case CreatedAt: ReleaseJsonFields.WriteDate(writer, json, value, row.DiscoveredAt); break;
+            case DisplayName or Label or ReleaseNotes: ReleaseJsonFields.WriteText(writer, json, value, null); break;
+            case ProjectName or Version: ReleaseJsonFields.WriteText(writer, json, value, Empty); break;
+            case Status: ReleaseJsonFields.WriteText(writer, json, value, Released); break;
+            case Type: ReleaseJsonFields.WriteText(writer, json, value, Product); break;
+            case Metadata: ReleaseJsonFields.WriteTree(writer, json, value, JsonTokenType.StartObject); break;
+            case Policies: ReleaseJsonFields.WriteTree(writer, json, value, JsonTokenType.StartArray); break;
+            case ProjectId: writer.WriteNumberValue(ReleaseJsonFields.Number(json, value) is { } id ? (int)id : 0); break;
+            case ReleasedAt: ReleaseJsonFields.WriteDate(writer, json, value, null); break;
+            case UpdatedAt: ReleaseJsonFields.WriteDate(writer, json, value, row.UpdatedAt); break;
+            case Size:
+                if (ReleaseJsonFields.Number(json, value) is { } size)
+                {
+                    writer.WriteNumberValue((long)size);
+                }
+                else
+                {
+                    writer.WriteNullValue();
+                }
+
+                break;
+            case Latest:
+                switch (ReleaseJsonFields.Token(json, value).TokenType)
+                {
+                    case JsonTokenType.True: writer.WriteBooleanValue(true); break;
+                    case JsonTokenType.False: writer.WriteBooleanValue(false); break;
+                    default: writer.WriteNullValue(); break;
+                }
+
+                break;
+            default: throw new ArgumentOutOfRangeException(nameof(field));
+        }
     }
 }

@@ -15,9 +15,12 @@ public sealed class ReleaseStatusWriterTests
 {
     private static readonly DateTimeOffset At = new(2026, 3, 12, 10, 0, 0, 123, TimeSpan.FromHours(2));
 
+    // A release as GetApp's services write it: compact, plain strings, wire dates.
+    private const string GetAppRelease = """{"id":"7.app@1.0.0","version":"1.0.1","projectId":1,"projectName":"app","displayName":"App","label":null,"status":"released","type":"product","latest":true,"releaseNotes":"n","createdAt":"2026-01-01T00:00:00.000Z","updatedAt":"2026-01-02T00:00:00.000Z","releasedAt":"2026-01-02T00:00:00.000Z","size":64,"metadata":{"autoDeploy":false},"policies":[]}""";
+
     public static TheoryData<string> Releases() => new()
     {
-        """{"id":"7.app@1.0.0","version":"1.0.1","projectId":1,"projectName":"app","displayName":"App","label":null,"status":"released","type":"product","latest":true,"releaseNotes":"n","createdAt":"2026-01-01T00:00:00.000Z","updatedAt":"2026-01-02T00:00:00.000Z","releasedAt":"2026-01-02T00:00:00.000Z","size":64,"metadata":{"autoDeploy":false},"policies":[]}""",
+        GetAppRelease,
         "{}",
         """{"displayName":"caf\u00e9 \"q\" \ud83d\ude00 <b>&' \/ \n\t\\","releaseNotes":"déjà 😀 </script> ,\"eta\":1","label":"\u2028\u0000x"}""",
         """{"\u0064isplayName":"escaped name","ver\u0073ion":"2.0","\u0070rojectId":"12"}""",
@@ -89,6 +92,47 @@ public sealed class ReleaseStatusWriterTests
         Assert.Equal(length, ReleaseStatusWriter.Length(row, null, writer, new ArrayBufferWriter<byte>()));
     }
 
+    [Fact]
+    public void Layout_OfAReleaseAsGetAppWritesIt_CopiesEveryFieldAsStored_AndIsFoundOncePerRow()
+    {
+        var row = Row(Encoding.UTF8.GetBytes(GetAppRelease), 0, out _);
+
+        var layout = ReleaseStatusWriter.LayoutOf(row);
+
+        Assert.True(layout.IsPlain);
+        for (var field = 0; field < ReleaseStatusWriter.Names.Length; field++)
+        {
+            Assert.True(layout.IsVerbatim(field), Encoding.UTF8.GetString(ReleaseStatusWriter.Names[field]));
+        }
+
+        Assert.Same(row.Layout, row.Layout);
+        Assert.Same(row.Layout, ReleaseStatusWriter.LayoutOf(row).Spans);
+    }
+
+    [Fact]
+    public void Layout_FieldsWrittenOtherwiseThanStored_AreNotCopied()
+    {
+        var row = Row(Encoding.UTF8.GetBytes("""{"version":"1.0","displayName":"caf\u00e9","projectId":"12","createdAt":"2026-01-03T04:05:06.789+02:00","metadata":{ "a" : 1 },"size":64}"""), 0, out _);
+
+        var layout = ReleaseStatusWriter.LayoutOf(row);
+
+        Assert.True(layout.IsPlain);
+        Assert.True(layout.IsVerbatim(ReleaseStatusWriter.Version));
+        Assert.True(layout.IsVerbatim(ReleaseStatusWriter.Size));
+        foreach (var field in (int[])[ReleaseStatusWriter.DisplayName, ReleaseStatusWriter.ProjectId, ReleaseStatusWriter.CreatedAt, ReleaseStatusWriter.Metadata, ReleaseStatusWriter.Label])
+        {
+            Assert.False(layout.IsVerbatim(field), Encoding.UTF8.GetString(ReleaseStatusWriter.Names[field]));
+        }
+    }
+
+    [Fact]
+    public void Layout_OfAJsonTheScanLeavesToTheDto_IsNotPlain()
+    {
+        var row = Row(Encoding.UTF8.GetBytes("""{"version":"a","version":"b"}"""), 0, out _);
+
+        Assert.False(ReleaseStatusWriter.LayoutOf(row).IsPlain);
+    }
+
     private static void AssertSame(byte[] releaseJson, int position)
     {
         var row = Row(releaseJson, position, out var live);
@@ -109,9 +153,13 @@ public sealed class ReleaseStatusWriterTests
             return;
         }
 
-        var actual = Written(row, live);
-        Assert.True(expected.AsSpan().SequenceEqual(actual),
-            $"position {position}, release {Encoding.UTF8.GetString(releaseJson)}\nexpected: {Encoding.UTF8.GetString(expected!)}\nactual:   {Encoding.UTF8.GetString(actual)}");
+        // Twice: the first finds the row's layout, the second writes from the one kept.
+        for (var time = 1; time <= 2; time++)
+        {
+            var actual = Written(row, live);
+            Assert.True(expected.AsSpan().SequenceEqual(actual),
+                $"position {position}, write {time}, release {Encoding.UTF8.GetString(releaseJson)}\nexpected: {Encoding.UTF8.GetString(expected!)}\nactual:   {Encoding.UTF8.GetString(actual)}");
+        }
     }
 
     private static byte[] Written(ReleaseRow row, LiveProgress? live)
