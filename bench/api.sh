@@ -28,6 +28,9 @@ SMALL="${SMALL:-1000}"
 LARGE="${LARGE:-10000}"
 BATCH="${BATCH:-200}"
 ROUNDS="${ROUNDS:-3}"
+# Starts are cheap and their wall time is the noisiest figure here (single starts of the bare anchor range 105-190 ms on
+# the 2-core VM): three times as many rounds as the rest, for agent and anchor alike.
+START_ROUNDS="${START_ROUNDS:-$((ROUNDS * 3))}"
 SECS="${SECS:-10}"
 CONNS="${CONNS:-32}"
 LIST_REQUESTS="${LIST_REQUESTS:-21}"
@@ -197,13 +200,13 @@ declare -A START_MS START_CPU_MS RSS_START ANON_START BARE_START_MS BARE_START_C
 for n in "$SMALL" "$LARGE"; do
   data="$WORK/data-small"; [[ $n == "$LARGE" ]] && data="$WORK/data-large"
   a_ms=(); a_cpu=(); a_rss=(); a_anon=(); b_ms=(); b_cpu=(); b_rss=()
-  for ((r = 0; r < ROUNDS; r++)); do
+  for ((r = 0; r < START_ROUNDS; r++)); do
     start_agent "$data" "$SEEDS/$n/catalog"; a_ms+=("$FIRST_MS"); a_cpu+=("$FIRST_CPU_MS"); sleep 3; a_rss+=("$(rss_kb "$AGENT_PID")"); a_anon+=("$(anon_kb "$AGENT_PID")"); stop_agent
     start_bare "$WORK/answers-$n"; b_ms+=("$FIRST_MS"); b_cpu+=("$FIRST_CPU_MS"); sleep 3; b_rss+=("$(rss_kb "$BARE_PID")"); stop_bare
   done
   START_MS[$n]=$(median "${a_ms[@]}"); START_CPU_MS[$n]=$(median "${a_cpu[@]}"); RSS_START[$n]=$(median "${a_rss[@]}"); ANON_START[$n]=$(median "${a_anon[@]}")
   BARE_START_MS[$n]=$(median "${b_ms[@]}"); BARE_START_CPU_MS[$n]=$(median "${b_cpu[@]}"); BARE_RSS_START[$n]=$(median "${b_rss[@]}")
-  echo "   $n releases: first answer ${START_MS[$n]} ms, ${START_CPU_MS[$n]} ms CPU (anchor ${BARE_START_MS[$n]} ms, ${BARE_START_CPU_MS[$n]} ms CPU), RSS 3 s after start $(mb "${RSS_START[$n]}") MB, $(mb "${ANON_START[$n]}") MB of it anonymous (anchor $(mb "${BARE_RSS_START[$n]}") MB)   [runs: ${a_ms[*]} ms; ${a_cpu[*]} ms CPU; ${a_rss[*]} KiB]"
+  echo "   $n releases: first answer ${START_MS[$n]} ms, ${START_CPU_MS[$n]} ms CPU (anchor ${BARE_START_MS[$n]} ms, ${BARE_START_CPU_MS[$n]} ms CPU), RSS 3 s after start $(mb "${RSS_START[$n]}") MB, $(mb "${ANON_START[$n]}") MB of it anonymous (anchor $(mb "${BARE_RSS_START[$n]}") MB)   [runs: ${a_ms[*]} ms; ${a_cpu[*]} ms CPU; ${a_rss[*]} KiB; anchor ${b_ms[*]} ms]"
 done
 
 # ---------------------------------------------------------------- single status: rate, latency; the list
@@ -331,8 +334,8 @@ table=$(cat <<MD
 | peak RSS (VmHWM) after start, the rate runs and the lists, $LARGE releases | $(mb "$PEAK_LIST") MB | $(mb "$BARE_PEAK_LIST") MB | $(ratio "$PEAK_LIST" "$BARE_PEAK_LIST") | ≤ 60 MB | $(verdict "$(mb "$PEAK_LIST")" 60 le) |
 | RSS 3 s after start, $SMALL releases (anonymous part) | $(mb "${RSS_START[$SMALL]}") MB ($(mb "${ANON_START[$SMALL]}") MB) | $(mb "${BARE_RSS_START[$SMALL]}") MB | $(ratio "${RSS_START[$SMALL]}" "${BARE_RSS_START[$SMALL]}") | ≤ 35 MB | $(verdict "$(mb "${RSS_START[$SMALL]}")" 35 le) |
 | RSS 3 s after start, $LARGE releases (anonymous part) | $(mb "${RSS_START[$LARGE]}") MB ($(mb "${ANON_START[$LARGE]}") MB) | $(mb "${BARE_RSS_START[$LARGE]}") MB | $(ratio "${RSS_START[$LARGE]}" "${BARE_RSS_START[$LARGE]}") | ≤ 45 MB | $(verdict "$(mb "${RSS_START[$LARGE]}")" 45 le) |
-| start to first answer, $SMALL releases (wall / CPU used by then) | ${START_MS[$SMALL]} ms / ${START_CPU_MS[$SMALL]} ms | ${BARE_START_MS[$SMALL]} ms / ${BARE_START_CPU_MS[$SMALL]} ms | $(ratio "${START_MS[$SMALL]}" "${BARE_START_MS[$SMALL]}") | — | |
-| start to first answer, $LARGE releases (wall / CPU used by then) | ${START_MS[$LARGE]} ms / ${START_CPU_MS[$LARGE]} ms | ${BARE_START_MS[$LARGE]} ms / ${BARE_START_CPU_MS[$LARGE]} ms | $(ratio "${START_MS[$LARGE]}" "${BARE_START_MS[$LARGE]}") | ≤ 150 ms | $(verdict "${START_MS[$LARGE]}" 150 le) |
+| start to first answer, $SMALL releases (wall / CPU used by then, median of $START_ROUNDS starts) | ${START_MS[$SMALL]} ms / ${START_CPU_MS[$SMALL]} ms | ${BARE_START_MS[$SMALL]} ms / ${BARE_START_CPU_MS[$SMALL]} ms | $(ratio "${START_MS[$SMALL]}" "${BARE_START_MS[$SMALL]}") | — | |
+| start to first answer, $LARGE releases (wall / CPU used by then, median of $START_ROUNDS starts) | ${START_MS[$LARGE]} ms / ${START_CPU_MS[$LARGE]} ms | ${BARE_START_MS[$LARGE]} ms / ${BARE_START_CPU_MS[$LARGE]} ms | $(ratio "${START_MS[$LARGE]}" "${BARE_START_MS[$LARGE]}") | ≤ 150 ms | $(verdict "${START_MS[$LARGE]}" 150 le) |
 | peak RSS during a ${DELIVERY_MB} MiB delivery (time: agent / curl) | $(mb "$DELIVERY_PEAK") MB (${DELIVERY_MS} ms) | $(mb "$DELIVERY_IDLE") MB before it (curl ${CURL_MS} ms) | $(ratio "$DELIVERY_MS" "$CURL_MS") | ≤ 60 MB | $(verdict "$(mb "$DELIVERY_PEAK")" 60 le) |
 | discovery of $LARGE offered releases (\`POST /api/v2/triggers/discover-component\`): first / again | ${DISCOVER_FIRST_MS} ms / ${DISCOVER_AGAIN_MS} ms | sqlite3 import ${SQLITE_MS} ms | $(ratio "$DISCOVER_FIRST_MS" "$SQLITE_MS") | ≤ 1000 ms | $(verdict "$DISCOVER_FIRST_MS" 1000 le) |
 | \`GET /api/v2/device/offering\`, $LARGE offers, p50 | $OFFERING_MS ms | $BARE_OFFERING_MS ms | $(ratio "$OFFERING_MS" "$BARE_OFFERING_MS") | ≤ 100 ms | $(verdict "$OFFERING_MS" 100 le) |
